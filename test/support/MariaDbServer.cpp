@@ -1,0 +1,257 @@
+#include "support/MariaDbServer.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <mysql.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace meeting::testsupport {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto StartLimit = std::chrono::seconds(30);
+constexpr auto StopLimit = std::chrono::seconds(20);
+
+std::string findBinary(const std::string& name) {
+  std::vector<std::string> dirs;
+  if (const char* path = std::getenv("PATH")) {
+    std::stringstream ss(path);
+    for (std::string d; std::getline(ss, d, ':');) dirs.push_back(d);
+  }
+  // Debian puts the server in /usr/sbin, which is not on every user's PATH.
+  for (const char* d : {"/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"}) dirs.emplace_back(d);
+  for (const auto& d : dirs) {
+    std::string candidate = d + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return {};
+}
+
+Result<unsigned> freeLoopbackPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return makeError("internal", "socket() failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  unsigned port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  if (port == 0) return makeError("internal", "no free loopback port");
+  return port;
+}
+
+/// posix_spawn with stdout/stderr appended to `logPath`.
+Result<pid_t> spawn(const std::vector<std::string>& args, const std::string& logPath) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return makeError("unavailable", "cannot start " + args[0] + ": " + std::strerror(rc));
+  return pid;
+}
+
+/// Waits for `pid` up to `limit`; returns its wait status, or -1 on timeout.
+int waitFor(pid_t pid, std::chrono::milliseconds limit) {
+  const auto deadline = Clock::now() + limit;
+  for (;;) {
+    int status = 0;
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return status;
+    if (r < 0) return 0;  // already reaped
+    if (Clock::now() >= deadline) return -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+bool runningAsRoot() { return ::geteuid() == 0; }
+
+}  // namespace
+
+std::string MariaDbServer::findServerBinary() {
+  std::string bin = findBinary("mariadbd");
+  return bin.empty() ? findBinary("mysqld") : bin;
+}
+
+Result<std::unique_ptr<MariaDbServer>> MariaDbServer::create() {
+  std::unique_ptr<MariaDbServer> s(new MariaDbServer());
+  s->serverBin_ = findServerBinary();
+  if (s->serverBin_.empty()) {
+    return makeError("unavailable",
+                     "mariadbd not found: install Debian's mariadb-server package, or set "
+                     "MEETING_SKIP_MARIADB=1 to skip the MariaDB tests");
+  }
+  std::string tmpl = (std::filesystem::temp_directory_path() / "meeting-mariadb-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) return makeError("internal", "mkdtemp failed");
+  s->dir_ = tmpl;
+  s->dataDir_ = s->dir_ + "/data";
+  s->socket_ = s->dir_ + "/sock";
+  s->log_ = s->dir_ + "/server.log";
+  auto port = freeLoopbackPort();
+  if (!port.ok()) return port.error();
+  s->port_ = *port;
+  if (auto r = s->install(); !r.ok()) return r.error();
+  if (auto r = s->start(); !r.ok()) return r.error();
+  if (auto r = s->createDatabase(); !r.ok()) return r.error();
+  return s;
+}
+
+MariaDbServer::~MariaDbServer() {
+  stop();
+  if (!dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+}
+
+Result<void> MariaDbServer::install() {
+  std::string installer = findBinary("mariadb-install-db");
+  if (installer.empty()) installer = findBinary("mysql_install_db");
+  if (installer.empty()) return makeError("unavailable", "mariadb-install-db not found");
+  std::vector<std::string> args{installer, "--no-defaults", "--datadir=" + dataDir_,
+                                "--auth-root-authentication-method=normal", "--skip-test-db"};
+  if (runningAsRoot()) args.emplace_back("--user=root");
+  auto pid = spawn(args, log_);
+  if (!pid.ok()) return pid.error();
+  int status = waitFor(*pid, std::chrono::seconds(60));
+  if (status < 0) {
+    ::kill(*pid, SIGKILL);
+    waitFor(*pid, std::chrono::seconds(5));
+    return makeError("unavailable", "mariadb-install-db timed out\n" + logTail());
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return makeError("unavailable", "mariadb-install-db failed\n" + logTail());
+  }
+  return {};
+}
+
+Result<void> MariaDbServer::start() {
+  if (running()) return {};
+  std::vector<std::string> args{serverBin_,
+                                "--no-defaults",
+                                "--datadir=" + dataDir_,
+                                "--socket=" + socket_,
+                                "--port=" + std::to_string(port_),
+                                "--bind-address=127.0.0.1",
+                                "--skip-networking=0",
+                                "--skip-name-resolve",
+                                "--pid-file=" + dir_ + "/mariadbd.pid",
+                                "--innodb-buffer-pool-size=16M",
+                                "--innodb-flush-log-at-trx-commit=2",
+                                "--performance-schema=OFF",
+                                "--max-connections=64"};
+  if (runningAsRoot()) args.emplace_back("--user=root");
+  auto pid = spawn(args, log_);
+  if (!pid.ok()) return pid.error();
+  pid_ = *pid;
+  if (auto r = waitReady(); !r.ok()) {
+    stop();
+    return r.error();
+  }
+  return {};
+}
+
+Result<void> MariaDbServer::waitReady() {
+  // The port is bound a moment after the socket; wait until a TCP login works, as clients use it.
+  const auto deadline = Clock::now() + StartLimit;
+  for (;;) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return makeError("unavailable", "mariadbd exited during start-up\n" + logTail());
+    }
+    MYSQL* m = mysql_init(nullptr);
+    unsigned timeout = 2;
+    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    bool ok = mysql_real_connect(m, "127.0.0.1", "root", "", nullptr, port_, nullptr, 0) != nullptr;
+    mysql_close(m);
+    if (ok) return {};
+    if (Clock::now() >= deadline) {
+      return makeError("unavailable", "mariadbd did not accept connections within 30 s\n" + logTail());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+Result<void> MariaDbServer::runAsRoot(const std::vector<std::string>& statements) {
+  MYSQL* m = mysql_init(nullptr);
+  if (mysql_real_connect(m, nullptr, "root", "", nullptr, 0, socket_.c_str(), 0) == nullptr) {
+    Error e = makeError("unavailable", std::string("root login failed: ") + mysql_error(m));
+    mysql_close(m);
+    return e;
+  }
+  for (const auto& sql : statements) {
+    if (mysql_real_query(m, sql.data(), sql.size()) != 0) {
+      Error e = makeError("internal", sql + ": " + mysql_error(m));
+      mysql_close(m);
+      return e;
+    }
+  }
+  mysql_close(m);
+  return {};
+}
+
+Result<void> MariaDbServer::createDatabase() {
+  // Constants only (no outside input): plain SQL text is fine here.
+  return runAsRoot({
+      "CREATE DATABASE " + database_ + " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
+      "CREATE USER '" + user_ + "'@'127.0.0.1' IDENTIFIED BY '" + password_ + "'",
+      "CREATE USER '" + user_ + "'@'localhost' IDENTIFIED BY '" + password_ + "'",
+      "GRANT ALL ON " + database_ + ".* TO '" + user_ + "'@'127.0.0.1'",
+      "GRANT ALL ON " + database_ + ".* TO '" + user_ + "'@'localhost'",
+  });
+}
+
+Result<void> MariaDbServer::resetDatabase() {
+  return runAsRoot({"DROP DATABASE IF EXISTS " + database_,
+                    "CREATE DATABASE " + database_ + " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"});
+}
+
+void MariaDbServer::stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  if (waitFor(pid_, StopLimit) < 0) {
+    ::kill(pid_, SIGKILL);
+    waitFor(pid_, std::chrono::seconds(5));
+  }
+  pid_ = -1;
+}
+
+std::string MariaDbServer::url() const {
+  return "mysql://" + user_ + ":" + password_ + "@127.0.0.1:" + std::to_string(port_) + "/" + database_;
+}
+
+std::string MariaDbServer::logTail() const {
+  std::ifstream in(log_);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  constexpr size_t Tail = 2000;
+  return "--- " + log_ + " (tail) ---\n" + (all.size() > Tail ? all.substr(all.size() - Tail) : all);
+}
+
+}  // namespace meeting::testsupport
