@@ -13,6 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto first = parse(input);
   if (!first.ok()) return 0;
   std::string text = serialize(*first);
+  // LF input near the size limit grows by one byte per line when written with CRLF.
+  if (text.size() > MaxSdpBytes) return 0;
   auto second = parse(text);
   if (!second.ok()) std::abort();      // the writer produced something the parser refuses
   if (!(*second == *first)) std::abort();  // a field did not survive the round trip

@@ -445,6 +445,13 @@ Result<void> Parser::codecAttribute(std::string_view name, std::string_view valu
   } else if (name == "fmtp") {
     auto parsed = parseFmtp(value);
     if (!parsed) return attributeError(parsed.error());
+    if (parsed->second.empty()) {
+      // "a=fmtp:<pt>" alone carries nothing; do not invent a codec for it.
+      for (Codec& c : media_->codecs) {
+        if (c.payloadType == parsed->first) c.fmtp.clear();
+      }
+      return {};
+    }
     Codec* codec = codecFor(parsed->first);
     if (codec == nullptr) return invalid("more than 256 codecs in the section");
     codec->fmtp = std::move(parsed->second);
