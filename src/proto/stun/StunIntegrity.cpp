@@ -11,17 +11,25 @@
 namespace meeting::proto::stun {
 namespace {
 
-// Reflected CRC-32 table for polynomial 0xEDB88320, built at compile time.
-constexpr std::array<uint32_t, 256> makeCrcTable() {
-  std::array<uint32_t, 256> t{};
+// Reflected CRC-32 tables for polynomial 0xEDB88320, built at compile time. Eight tables let
+// the loop fold 8 bytes per step ("slicing-by-8"), a few times faster than one table.
+using CrcTables = std::array<std::array<uint32_t, 256>, 8>;
+constexpr CrcTables makeCrcTables() {
+  CrcTables t{};
   for (uint32_t i = 0; i < 256; ++i) {
     uint32_t c = i;
     for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    t[i] = c;
+    t[0][i] = c;
   }
+  for (size_t k = 1; k < 8; ++k)
+    for (size_t i = 0; i < 256; ++i) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFF];
   return t;
 }
-constexpr std::array<uint32_t, 256> CrcTable = makeCrcTable();
+constexpr CrcTables Crc = makeCrcTables();
+
+uint32_t loadLe32(const uint8_t* p) {
+  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+}
 
 // One MAC context per digest and per thread, fetched once: fetching an algorithm on every
 // packet would take OpenSSL's global locks.
@@ -107,7 +115,15 @@ std::array<uint8_t, HeaderSize> adjustedHeader(const StunMessage& msg, size_t of
 
 uint32_t crc32(std::span<const uint8_t> data, uint32_t crc) {
   crc = ~crc;
-  for (uint8_t b : data) crc = CrcTable[(crc ^ b) & 0xFF] ^ (crc >> 8);
+  const uint8_t* p = data.data();
+  size_t n = data.size();
+  for (; n >= 8; n -= 8, p += 8) {
+    const uint32_t lo = crc ^ loadLe32(p);
+    const uint32_t hi = loadLe32(p + 4);
+    crc = Crc[7][lo & 0xFF] ^ Crc[6][(lo >> 8) & 0xFF] ^ Crc[5][(lo >> 16) & 0xFF] ^ Crc[4][lo >> 24] ^
+          Crc[3][hi & 0xFF] ^ Crc[2][(hi >> 8) & 0xFF] ^ Crc[1][(hi >> 16) & 0xFF] ^ Crc[0][hi >> 24];
+  }
+  for (; n > 0; --n, ++p) crc = Crc[0][(crc ^ *p) & 0xFF] ^ (crc >> 8);
   return ~crc;
 }
 

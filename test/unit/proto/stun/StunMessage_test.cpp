@@ -137,6 +137,21 @@ TEST(StunCrc, Crc32KnownValue) {
   const std::string s = "123456789";
   EXPECT_EQ(crc32({reinterpret_cast<const uint8_t*>(s.data()), s.size()}), 0xCBF43926u);
   EXPECT_EQ(crc32({}), 0u);
+  // Every length and alignment against a bit-at-a-time reference.
+  std::vector<uint8_t> data(100);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 37 + 11);
+  for (size_t off = 0; off < 8; ++off) {
+    for (size_t len = 0; off + len <= data.size(); ++len) {
+      uint32_t ref = 0xFFFFFFFFu;
+      for (size_t i = off; i < off + len; ++i) {
+        ref ^= data[i];
+        for (int k = 0; k < 8; ++k) ref = (ref & 1) ? 0xEDB88320u ^ (ref >> 1) : ref >> 1;
+      }
+      ASSERT_EQ(crc32(std::span(data).subspan(off, len)), ~ref) << off << " " << len;
+    }
+  }
+  // Continuing a CRC over two pieces equals one pass.
+  EXPECT_EQ(crc32(std::span(data).subspan(13), crc32(std::span(data).first(13))), crc32(data));
 }
 
 TEST(StunParse, EveryTruncationIsRejected) {
