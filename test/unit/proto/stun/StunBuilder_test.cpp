@@ -31,6 +31,35 @@ TEST(StunBuilder, RebuildsRfc5769LongTermRequestByteForByte) {
   EXPECT_EQ(std::vector<uint8_t>(m.begin(), m.end()), SampleLongTermRequest);
 }
 
+TEST(StunBuilder, Rfc8489AppendixB1Sha256Request) {
+  // RFC 8489 Appendix B.1 as corrected by its verified erratum (the printed vector omits
+  // PASSWORD-ALGORITHM; with it the length is 0x90). Key = SHA-256 long-term key.
+  std::array<uint8_t, 256> buf{};
+  ByteWriter w(buf);
+  const TransactionId tid = {0x78, 0xad, 0x34, 0x33, 0xc6, 0xad, 0x72, 0xc0, 0x29, 0xda, 0x41, 0x2e};
+  StunBuilder b(w, Method::Binding, MessageClass::Request, tid);
+  const Sha256Key uh = userhash(LongTermUsername, LongTermRealm);
+  const Sha256Key key = longTermKeySha256(LongTermUsername, LongTermRealm, LongTermPassword);
+  b.addUserhash(uh);
+  b.addNonce("obMatJos2AAACf//499k954d6OL34oL9FSTvy64sA");
+  b.addRealm(LongTermRealm);
+  b.addPasswordAlgorithm({static_cast<uint16_t>(PasswordAlgorithmId::Sha256), {}});
+  b.addMessageIntegritySha256(key);
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(b.size(), 20u + 0x90);
+  EXPECT_EQ(b.message()[3], 0x90);
+  const std::vector<uint8_t> expected = {
+      0xb5, 0xc7, 0xbf, 0x00, 0x5b, 0x6c, 0x52, 0xa2, 0x1c, 0x51, 0xc5, 0xe8, 0x92, 0xf8, 0x19, 0x24,
+      0x13, 0x62, 0x96, 0xcb, 0x92, 0x7c, 0x43, 0x14, 0x93, 0x09, 0x27, 0x8c, 0xc6, 0x51, 0x8e, 0x65};
+  auto m = StunMessage::parse(b.message());
+  ASSERT_TRUE(m);
+  ASSERT_TRUE(m->messageIntegritySha256());
+  EXPECT_EQ(std::vector<uint8_t>(m->messageIntegritySha256()->begin(), m->messageIntegritySha256()->end()),
+            expected);
+  EXPECT_TRUE(verifyMessageIntegritySha256(*m, key));
+  EXPECT_EQ(m->passwordAlgorithm()->algorithm, 2);
+}
+
 TEST(StunBuilder, RebuildsRfc5769ResponsesModuloPadding) {
   // The RFC pads SOFTWARE with spaces; with zero padding the address must still match and the
   // integrity/fingerprint must verify.
