@@ -1,0 +1,278 @@
+#include "app/CommandLine.hpp"
+
+#include <arpa/inet.h>
+
+#include <CLI/CLI.hpp>
+#include <cctype>
+#include <functional>
+#include <iostream>
+
+#include "common/Log.hpp"
+
+namespace meeting::app {
+namespace {
+
+using Override = std::function<Result<void>(Config&)>;
+
+// Flags of seed 001 and which roles take them.
+enum RoleMask : unsigned {
+  All = 1, Api = 2, Sfu = 4, Turn = 8, Fs = 16, Alloc = 32,
+  Servers = All | Api | Sfu | Turn | Fs | Alloc,
+};
+
+struct Builder {
+  CLI::App* app;
+  unsigned role;
+  std::vector<Override>* overrides;
+
+  template <typename T>
+  CLI::Option* option(unsigned roles, const std::string& flag, const std::string& help,
+                      std::function<Result<void>(Config&, const T&)> apply) {
+    if (!(roles & role)) return nullptr;
+    auto* list = overrides;
+    auto* opt = app->add_option_function<T>(
+        "--" + flag, [list, apply](const T& value) { list->push_back([apply, value](Config& c) { return apply(c, value); }); },
+        help);
+    opt->envname(environmentName(flag));
+    return opt;
+  }
+
+  CLI::Option* text(unsigned roles, const std::string& flag, const std::string& help, std::string Config::*member,
+                    std::function<std::string(const std::string&)> check = nullptr) {
+    return option<std::string>(roles, flag, help, [member, check, flag](Config& c, const std::string& v) -> Result<void> {
+      if (check) {
+        if (auto problem = check(v); !problem.empty()) return makeError("invalid_flag", "--" + flag + ": " + problem);
+      }
+      c.*member = v;
+      return {};
+    });
+  }
+};
+
+std::string checkHostPort(const std::string& v) {
+  return isHostPort(v) ? "" : "'" + v + "' is not host:port with a port from 1 to 65535";
+}
+
+std::string checkIp(const std::string& v) {
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, v.c_str(), buf) == 1 || inet_pton(AF_INET6, v.c_str(), buf) == 1) return "";
+  return "'" + v + "' is not an IPv4 or IPv6 address";
+}
+
+std::string checkUrl(const std::string& v) {
+  if (v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0) {
+    auto rest = v.substr(v.find("//") + 2);
+    if (!rest.empty() && rest.front() != '/') return "";
+  }
+  return "'" + v + "' is not an http:// or https:// URL";
+}
+
+std::string checkServerAddress(const std::string& v) {
+  std::string hostPort = v;
+  for (const char* scheme : {"https://", "http://", "wss://", "ws://"}) {
+    if (hostPort.rfind(scheme, 0) == 0) hostPort = hostPort.substr(std::string(scheme).size());
+  }
+  hostPort = hostPort.substr(0, hostPort.find('/'));
+  return isHostPort(hostPort) ? "" : "'" + v + "' is not host:port (optionally with https://)";
+}
+
+std::string checkNonEmpty(const std::string& v) { return v.empty() ? "must not be empty" : ""; }
+
+// Repeatable mail flags line up by position: server i uses port/username/from i, or the only one given.
+struct MailFlags {
+  std::vector<std::string> servers, usernames, froms;
+  std::vector<int> ports;
+};
+
+Result<void> buildMailServers(const MailFlags& m, Config& c) {
+  if (m.servers.empty()) {
+    if (!m.ports.empty() || !m.usernames.empty() || !m.froms.empty()) {
+      return makeError("invalid_flag", "--mailServer: required when --mailPort, --mailUsername or --mailFrom is given");
+    }
+    return {};
+  }
+  auto fits = [&](size_t n) { return n == 0 || n == 1 || n == m.servers.size(); };
+  if (!fits(m.ports.size())) return makeError("invalid_flag", "--mailPort: give one, or one per --mailServer");
+  if (!fits(m.usernames.size())) return makeError("invalid_flag", "--mailUsername: give one, or one per --mailServer");
+  if (!fits(m.froms.size())) return makeError("invalid_flag", "--mailFrom: give one, or one per --mailServer");
+  if (m.froms.empty()) return makeError("invalid_flag", "--mailFrom: required with --mailServer");
+  c.mailServers.clear();
+  for (size_t i = 0; i < m.servers.size(); ++i) {
+    auto pick = [i](const auto& list, auto fallback) { return list.empty() ? fallback : list[list.size() == 1 ? 0 : i]; };
+    MailServer s;
+    s.host = m.servers[i];
+    s.port = pick(m.ports, 587);
+    s.username = pick(m.usernames, std::string{});
+    s.from = pick(m.froms, std::string{});
+    if (s.from.find('@') == std::string::npos) return makeError("invalid_flag", "--mailFrom: '" + s.from + "' is not an e-mail address");
+    c.mailServers.push_back(s);
+  }
+  return {};
+}
+
+void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
+  b.app->add_option("--config", configFile, "Role configuration file (seed 000 JSON)")
+      ->envname("MEETING_CONFIG")
+      ->check(CLI::ExistingFile);
+  b.text(Servers, "data", "Data folder (database, certificates, files); default ./meeting-data", &Config::dataDir, checkNonEmpty);
+  b.text(Servers, "listen", "HTTPS listener host:port (all-in-one default 127.0.0.1:8443)", &Config::listen, checkHostPort);
+  b.text(Servers, "log-level", "Log level: 0-5 or off, error, warn, info, debug, trace", &Config::logLevel,
+         [](const std::string& v) { auto r = log::parseLevel(v); return r ? std::string{} : r.error().message; });
+  b.option<bool>(Servers, "http", "Serve plain HTTP instead of HTTPS (behind a TLS-terminating proxy)",
+                 [](Config& c, const bool& v) -> Result<void> { c.plainHttp = v; return {}; });
+
+  b.text(Servers & ~Alloc, "secret", "Cluster secret: signs tokens, TURN credentials, file URLs, control link", &Config::secret, checkNonEmpty);
+  b.text(All | Api, "mysqlAddress", "MySQL/MariaDB host:port (default: SQLite in the data folder)", &Config::mysqlAddress, checkHostPort);
+  b.text(All | Api, "mysqlUser", "MySQL/MariaDB user", &Config::mysqlUser);
+  b.text(All | Api, "mysqlPassword", "MySQL/MariaDB password", &Config::mysqlPassword);
+  b.text(All | Api, "mysqlDatabase", "MySQL/MariaDB database name", &Config::mysqlDatabase, checkNonEmpty);
+  b.text(All | Api | Sfu | Fs, "domainaddress", "Public host:port clients use to reach this role", &Config::domainAddress, checkHostPort);
+  b.text(All | Api | Sfu | Fs | Alloc, "cert", "TLS certificate PEM (chain after the leaf)", &Config::cert, checkNonEmpty);
+  b.text(All | Api | Sfu | Fs | Alloc, "certkey", "TLS private key PEM", &Config::certKey, checkNonEmpty);
+  b.text(All | Api, "allocateserver", "URL of the allocate server (seed 001 contract)", &Config::allocateServer, checkUrl);
+  b.text(Sfu | Turn | Fs, "apiserver", "host:port of the apiserver to register with", &Config::apiServer, checkServerAddress);
+  b.text(All | Turn | Sfu, "ip", "Public IP announced to clients (TURN relay address, media candidates)", &Config::ip, checkIp);
+  b.text(All | Fs, "directory", "Directory where the fsserver stores files", &Config::directory, checkNonEmpty);
+  if (auto* port = b.option<int>(All | Turn, "port", "TURN listening port (UDP and TCP), default 3478",
+                                 [](Config& c, const int& v) -> Result<void> { c.turnPort = v; return {}; })) {
+    port->check(CLI::Range(1, 65535));
+  }
+
+  if (b.role & (All | Api)) {
+    auto addMail = [&](const std::string& flag, auto member) {
+      using Elem = typename std::remove_reference_t<decltype(mail.*member)>::value_type;
+      b.app->add_option_function<std::vector<Elem>>("--" + flag, [&mail, member](const std::vector<Elem>& v) {
+            auto& target = mail.*member;
+            target.insert(target.end(), v.begin(), v.end());
+          }, "Repeatable; one per mail server")
+          ->envname(environmentName(flag))
+          ->delimiter(',')
+          ->allow_extra_args(false);
+    };
+    addMail("mailServer", &MailFlags::servers);
+    addMail("mailPort", &MailFlags::ports);
+    addMail("mailUsername", &MailFlags::usernames);
+    addMail("mailFrom", &MailFlags::froms);
+  }
+}
+
+}  // namespace
+
+std::string environmentName(const std::string& flag) {
+  std::string out = "MEETING_";
+  for (size_t i = 0; i < flag.size(); ++i) {
+    char c = flag[i];
+    if (c == '-') {
+      out += '_';
+    } else if (std::isupper(static_cast<unsigned char>(c))) {
+      if (i > 0) out += '_';
+      out += c;
+    } else {
+      out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+  }
+  return out;
+}
+
+Command parseCommandLine(int argc, const char* const* argv) {
+  Command command;
+  CLI::App app{"Meeting: self-hosted video conferencing in one binary.\n"
+               "Without a subcommand every role runs in one process (same as `meeting all`).",
+               "meeting"};
+  app.require_subcommand(0, 1);
+  app.set_help_all_flag("--help-all", "Help for every subcommand");
+
+  struct RoleSpec {
+    const char* name;
+    unsigned mask;
+    const char* help;
+  };
+  const RoleSpec roles[] = {
+      {"all", All, "Every role in one process on embedded defaults (SQLite, self-signed TLS, ./meeting-data)"},
+      {"apiserver", Api, "The hub: REST API, database, tokens, webhooks, mail, monitoring"},
+      {"sfuserver", Sfu, "The media plane: WebRTC forwarding of audio, video, screen share and data"},
+      {"turnserver", Turn, "STUN/TURN relay for users behind firewalls"},
+      {"fsserver", Fs, "Stores meeting-minutes images and files"},
+      {"allocateserver", Alloc, "Tells the apiserver which sfu/turn/fs servers serve a meeting (seed 001)"},
+  };
+
+  std::vector<Override> overrides;
+  MailFlags mail;
+  std::string configFile;
+  std::string mailPassword;
+  std::vector<CLI::App*> roleApps;
+  for (const auto& spec : roles) {
+    auto* sub = app.add_subcommand(spec.name, spec.help);
+    roleApps.push_back(sub);
+    addRoleFlags(Builder{sub, spec.mask, &overrides}, mail, configFile);
+  }
+  // The SMTP password applies to every mail server (seed 001 has no per-server password flag).
+  for (auto* sub : roleApps) {
+    if (sub->get_name() == "all" || sub->get_name() == "apiserver") {
+      sub->add_option("--mailPassword", mailPassword, "SMTP password (all mail servers)")->envname("MEETING_MAIL_PASSWORD");
+    }
+  }
+  auto* ctl = app.add_subcommand("ctl", "Admin console: talk to a running apiserver (see `meeting ctl --help`)");
+  ctl->allow_extras();
+  ctl->prefix_command();
+  app.add_subcommand("version", "Print the version and exit");
+
+  std::vector<std::string> args;
+  for (int i = argc - 1; i >= 1; --i) args.emplace_back(argv[i]);  // CLI11 wants them reversed
+  try {
+    app.parse(args);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    command.exitCode = 0;
+    return command;
+  } catch (const CLI::CallForAllHelp&) {
+    std::cout << app.help("", CLI::AppFormatMode::All);
+    command.exitCode = 0;
+    return command;
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) {
+      // --help on a subcommand
+      for (auto* sub : app.get_subcommands()) std::cout << sub->help();
+      if (app.get_subcommands().empty()) std::cout << app.help();
+      command.exitCode = 0;
+      return command;
+    }
+    std::cerr << "meeting: error: " << e.what() << "\n";
+    command.exitCode = 2;
+    return command;
+  }
+
+  auto chosen = app.get_subcommands();
+  command.role = chosen.empty() ? "all" : chosen.front()->get_name();
+  if (command.role == "ctl") {
+    command.ctlArgs = ctl->remaining();
+    return command;
+  }
+  if (command.role == "version") return command;
+
+  Config& config = command.config;
+  if (command.role == "all") config.listen = "127.0.0.1:8443";
+  if (!configFile.empty()) {
+    if (auto r = loadRoleFile(configFile, config); !r) {
+      std::cerr << "meeting: error: " << r.error().message << "\n";
+      command.exitCode = 2;
+      return command;
+    }
+  }
+  for (auto& apply : overrides) {
+    if (auto r = apply(config); !r) {
+      std::cerr << "meeting: error: " << r.error().message << "\n";
+      command.exitCode = 2;
+      return command;
+    }
+  }
+  if (auto r = buildMailServers(mail, config); !r) {
+    std::cerr << "meeting: error: " << r.error().message << "\n";
+    command.exitCode = 2;
+    return command;
+  }
+  for (auto& server : config.mailServers) server.password = mailPassword;
+  return command;
+}
+
+}  // namespace meeting::app

@@ -1,0 +1,49 @@
+#include "app/Ctl.hpp"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "net/HttpClient.hpp"
+
+namespace meeting::app {
+
+int runCtl(const std::vector<std::string>& args) {
+  CLI::App app{"Admin console: talks to a running Meeting server over HTTPS.", "meeting ctl"};
+  std::string server = "https://127.0.0.1:8443";
+  bool insecure = false;
+  app.add_option("--server", server, "Base URL of the server")->envname("MEETING_SERVER")->capture_default_str();
+  app.add_flag("--insecure,-k", insecure, "Accept a self-signed certificate (the all-in-one default)");
+  app.require_subcommand(1);
+  auto* ping = app.add_subcommand("ping", "Check that the server answers");
+  auto* metrics = app.add_subcommand("metrics", "Print the server's Prometheus metrics");
+  auto* version = app.add_subcommand("version", "Print the server's version");
+
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) {
+      std::cout << app.help();
+      return 0;
+    }
+    std::cerr << "meeting ctl: error: " << e.what() << "\n";
+    return 2;
+  }
+  std::string path = ping->parsed() ? "/ping" : metrics->parsed() ? "/metrics" : "/version";
+  (void)version;
+  while (!server.empty() && server.back() == '/') server.pop_back();
+  net::HttpClientOptions options;
+  options.verifyTls = !insecure;
+  auto response = net::httpRequest(net::http::verb::get, server + path, {}, options);
+  if (!response) {
+    std::cerr << "meeting ctl: " << response.error().message
+              << (response.error().code == "tls" && !insecure ? " (use --insecure for a self-signed certificate)" : "")
+              << "\n";
+    return 1;
+  }
+  std::cout << response->body();
+  if (!response->body().empty() && response->body().back() != '\n') std::cout << "\n";
+  return response->result_int() == 200 ? 0 : 1;
+}
+
+}  // namespace meeting::app
