@@ -1,6 +1,8 @@
 #include "proto/sdp/SdpParser.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <string>
 
 #include "proto/sdp/SdpAttributes.hpp"
@@ -344,12 +346,16 @@ Result<void> Parser::finishMedia() {
     if (&other != &m && m.mid && other.mid == m.mid) return invalid("duplicate mid '" + *m.mid + "'");
   }
   // Codecs follow the m= line's preference order; any not listed there go last, as written.
-  auto rank = [&m](const Codec& c) {
-    auto it = std::find(m.formats.begin(), m.formats.end(), std::to_string(c.payloadType));
-    return static_cast<size_t>(it - m.formats.begin());
-  };
-  std::stable_sort(m.codecs.begin(), m.codecs.end(),
-                   [&rank](const Codec& a, const Codec& b) { return rank(a) < rank(b); });
+  if (isRtpProtocol(m.protocol)) {
+    std::array<uint16_t, 128> rank;  // payload types are 7 bits; formats were checked to be
+    rank.fill(UINT16_MAX);           // numbers below 128 when the m= line was parsed
+    for (size_t i = m.formats.size(); i-- > 0;) {
+      if (auto pt = parseUnsigned<uint8_t>(m.formats[i]); pt && *pt < rank.size()) rank[*pt] = static_cast<uint16_t>(i);
+    }
+    std::stable_sort(m.codecs.begin(), m.codecs.end(), [&rank](const Codec& a, const Codec& b) {
+      return rank[a.payloadType & 0x7f] < rank[b.payloadType & 0x7f];
+    });
+  }
   sortOtherLines(m.otherLines);
   return {};
 }
