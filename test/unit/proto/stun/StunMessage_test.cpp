@@ -13,6 +13,8 @@ namespace {
 using namespace meeting::proto::stun::testing;
 
 std::optional<StunMessage> parseVec(const std::vector<uint8_t>& v) { return StunMessage::parse(v); }
+std::optional<StunMessage> parseVec(std::vector<uint8_t>&&) = delete;  // the view would dangle
+bool parses(const std::vector<uint8_t>& v) { return StunMessage::parse(v).has_value(); }
 
 void setU16(std::vector<uint8_t>& v, size_t at, uint16_t x) {
   v[at] = static_cast<uint8_t>(x >> 8);
@@ -243,26 +245,29 @@ TEST(StunParse, OrderingRulesOfIntegrityAndFingerprint) {
   const auto fp = attribute(attr::Fingerprint, {1, 2, 3, 4});
   const auto user = attribute(attr::Username, {'a', ':', 'b'});
 
-  EXPECT_TRUE(parseVec(message(1, concat({user, mi, mi256, fp}))));
-  EXPECT_FALSE(parseVec(message(1, concat({user, fp, user}))));          // after FINGERPRINT
-  EXPECT_FALSE(parseVec(message(1, concat({user, fp, fp}))));            // duplicate FINGERPRINT
-  EXPECT_FALSE(parseVec(message(1, concat({user, mi, mi}))));            // duplicate integrity
-  EXPECT_FALSE(parseVec(message(1, concat({user, mi256, mi256}))));
-  EXPECT_FALSE(parseVec(message(1, concat({user, mi256, mi}))));         // SHA1 after SHA256
-  EXPECT_FALSE(parseVec(message(1, attribute(attr::MessageIntegrity, std::vector<uint8_t>(16, 1)))));
-  EXPECT_FALSE(parseVec(message(1, attribute(attr::MessageIntegritySha256, std::vector<uint8_t>(12, 1)))));
-  EXPECT_FALSE(parseVec(message(1, attribute(attr::MessageIntegritySha256, std::vector<uint8_t>(18, 1)))));
-  EXPECT_FALSE(parseVec(message(1, attribute(attr::MessageIntegritySha256, std::vector<uint8_t>(36, 1)))));
-  EXPECT_FALSE(parseVec(message(1, attribute(attr::Fingerprint, {1, 2, 3}))));
+  EXPECT_TRUE(parses(message(1, concat({user, mi, mi256, fp}))));
+  EXPECT_FALSE(parses(message(1, concat({user, fp, user}))));          // after FINGERPRINT
+  EXPECT_FALSE(parses(message(1, concat({user, fp, fp}))));            // duplicate FINGERPRINT
+  EXPECT_FALSE(parses(message(1, concat({user, mi, mi}))));            // duplicate integrity
+  EXPECT_FALSE(parses(message(1, concat({user, mi256, mi256}))));
+  EXPECT_FALSE(parses(message(1, concat({user, mi256, mi}))));         // SHA1 after SHA256
+  EXPECT_FALSE(parses(message(1, attribute(attr::MessageIntegrity, std::vector<uint8_t>(16, 1)))));
+  EXPECT_FALSE(parses(message(1, attribute(attr::MessageIntegritySha256, std::vector<uint8_t>(12, 1)))));
+  EXPECT_FALSE(parses(message(1, attribute(attr::MessageIntegritySha256, std::vector<uint8_t>(18, 1)))));
+  EXPECT_FALSE(parses(message(1, attribute(attr::MessageIntegritySha256, std::vector<uint8_t>(36, 1)))));
+  EXPECT_FALSE(parses(message(1, attribute(attr::Fingerprint, {1, 2, 3}))));
 
   // RFC 8489 §14.5: attributes after MESSAGE-INTEGRITY are ignored (except the two above).
-  auto msg = parseVec(message(1, concat({mi, user, fp})));
+  // (The view borrows its bytes, so keep them in named buffers.)
+  const auto ignored = message(1, concat({mi, user, fp}));
+  auto msg = parseVec(ignored);
   ASSERT_TRUE(msg);
   EXPECT_FALSE(msg->username());
   EXPECT_TRUE(msg->messageIntegrity());
   EXPECT_TRUE(msg->fingerprint());
   // An unknown required attribute after integrity is ignored too.
-  msg = parseVec(message(1, concat({mi, attribute(0x0003, {0, 0, 0, 0})})));
+  const auto ignoredUnknown = message(1, concat({mi, attribute(0x0003, {0, 0, 0, 0})}));
+  msg = parseVec(ignoredUnknown);
   ASSERT_TRUE(msg);
   EXPECT_FALSE(msg->hasUnknownRequiredAttributes());
 }
@@ -273,10 +278,10 @@ TEST(StunParse, TooManyAttributesAreRejected) {
     auto a = attribute(0x8050, {});
     body.insert(body.end(), a.begin(), a.end());
   }
-  EXPECT_TRUE(parseVec(message(1, body)));
+  EXPECT_TRUE(parses(message(1, body)));
   auto a = attribute(0x8050, {});
   body.insert(body.end(), a.begin(), a.end());
-  EXPECT_FALSE(parseVec(message(1, body)));
+  EXPECT_FALSE(parses(message(1, body)));
 }
 
 TEST(StunIntegrity, TamperingIsDetected) {
@@ -306,7 +311,8 @@ TEST(StunIntegrity, WrongKeyAndBadFingerprint) {
   ASSERT_TRUE(msg);
   EXPECT_FALSE(verifyFingerprint(*msg));
   EXPECT_TRUE(verifyMessageIntegrity(*msg, shortTermKey(ShortTermPassword)));  // FP not covered
-  auto noIntegrity = parseVec(message(1, attribute(attr::Username, {'x'})));
+  const auto plain = message(1, attribute(attr::Username, {'x'}));
+  auto noIntegrity = parseVec(plain);
   ASSERT_TRUE(noIntegrity);
   EXPECT_FALSE(verifyMessageIntegrity(*noIntegrity, shortTermKey("x")));
   EXPECT_FALSE(verifyMessageIntegritySha256(*noIntegrity, shortTermKey("x")));
@@ -314,7 +320,7 @@ TEST(StunIntegrity, WrongKeyAndBadFingerprint) {
 }
 
 TEST(StunParse, MalformedTypedValuesGiveNothing) {
-  auto msg = parseVec(message(1, concat({
+  const auto bytes = message(1, concat({
       attribute(attr::XorMappedAddress, {0, 1, 0, 1, 1, 2, 3}),     // IPv4 with 3 address bytes
       attribute(attr::MappedAddress, {0, 3, 0, 1, 1, 2, 3, 4}),     // family 3
       attribute(attr::Priority, {0, 0, 1}),                         // 3 bytes
@@ -328,7 +334,8 @@ TEST(StunParse, MalformedTypedValuesGiveNothing) {
       attribute(attr::EvenPort, {0x80, 0}),
       attribute(attr::UseCandidate, {1}),
       attribute(attr::Icmp, {0, 0, 1}),
-  })));
+  }));
+  auto msg = parseVec(bytes);
   ASSERT_TRUE(msg);
   EXPECT_FALSE(msg->xorMappedAddress());
   EXPECT_FALSE(msg->mappedAddress());
