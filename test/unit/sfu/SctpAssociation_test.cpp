@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include <condition_variable>
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -21,7 +21,9 @@ class TestLoop {
   void post(std::function<void()> task) {
     std::lock_guard lock(mutex_);
     tasks_.push_back(std::move(task));
+    ++posted;
   }
+  std::atomic<size_t> posted{0};
   size_t runPending() {
     std::deque<std::function<void()>> batch;
     {
@@ -101,7 +103,7 @@ class SctpTest : public ::testing::Test {
   bool runUntil(const std::function<bool()>& done, Duration limit = 10s) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline) {
-      const size_t work = loop.runPending() + dtls->pump(T0);
+      const size_t work = loop.runPending() + dtls->pump(T0, drop);
       if (done()) return true;
       if (!work) std::this_thread::sleep_for(1ms);
     }
@@ -116,6 +118,14 @@ class SctpTest : public ::testing::Test {
     EXPECT_TRUE(runUntil([&] { return opener.sctp->isChannelOpen(id) && peer.sctp->isChannelOpen(id); }));
     return id;
   }
+
+  /// Drops the next DTLS datagram the client sends once `dropNextFromClient` is set.
+  bool dropNextFromClient = false;
+  std::function<bool(bool, size_t)> drop = [this](bool fromClient, size_t) {
+    if (!fromClient || !dropNextFromClient) return false;
+    dropNextFromClient = false;
+    return true;
+  };
 
   TestLoop loop;
   std::unique_ptr<test::DtlsPair> dtls;
@@ -284,6 +294,35 @@ TEST_F(SctpTest, ChannelOpenedBeforeConnectIsSentOnConnect) {
   ASSERT_TRUE(runUntil([&] { return server.opened.size() == 1 && client.opened.size() == 1; }));
   EXPECT_EQ(server.opened[0].second.label, "early");
   EXPECT_EQ(server.sctp->state(), SctpAssociation::State::Connected);
+}
+
+TEST_F(SctpTest, LostPacketIsRetransmittedFromTimerThreadThroughPost) {
+  const uint16_t sid = openAndWait(client, server, {});
+  const size_t postedBefore = loop.posted;
+  dropNextFromClient = true;
+  ASSERT_EQ(client.sctp->sendText(sid, "lost once"), SctpAssociation::SendStatus::Ok);
+  // The only copy was dropped; usrsctp's T3-rtx timer (its own thread) resends it.
+  ASSERT_TRUE(runUntil([&] { return server.messages.size() == 1; }, 15s));
+  EXPECT_EQ(server.messages[0].data, std::vector<uint8_t>({'l', 'o', 's', 't', ' ', 'o', 'n', 'c', 'e'}));
+  EXPECT_GT(loop.posted.load(), postedBefore);
+}
+
+TEST_F(SctpTest, PartialReliabilityAbandonsLostMessage) {
+  DataChannelParameters p;
+  p.type = DataChannelType::PartialReliableRexmitUnordered;
+  p.reliabilityParameter = 0;  // never retransmit
+  const uint16_t sid = openAndWait(client, server, p);
+  dropNextFromClient = true;
+  ASSERT_EQ(client.sctp->sendText(sid, "A"), SctpAssociation::SendStatus::Ok);
+  ASSERT_EQ(client.sctp->sendText(sid, "B"), SctpAssociation::SendStatus::Ok);
+  ASSERT_TRUE(runUntil([&] { return server.messages.size() == 1; }, 5s));
+  EXPECT_EQ(server.messages[0].data, std::vector<uint8_t>{'B'});
+  // Long enough for a retransmission timeout: "A" is abandoned (FORWARD-TSN), never delivered.
+  EXPECT_FALSE(runUntil([&] { return server.messages.size() > 1; }, 3s));
+  // The stream still works afterwards.
+  ASSERT_EQ(client.sctp->sendText(sid, "C"), SctpAssociation::SendStatus::Ok);
+  ASSERT_TRUE(runUntil([&] { return server.messages.size() == 2; }, 5s));
+  EXPECT_EQ(server.messages[1].data, std::vector<uint8_t>{'C'});
 }
 
 TEST_F(SctpTest, PeerDestructionClosesAssociation) {
