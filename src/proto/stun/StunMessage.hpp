@@ -58,7 +58,9 @@ class StunMessage {
 
   /// Raw 14-bit message type.
   uint16_t type() const { return type_; }
+  /// Method bits of the type (may be a method this codec has no name for).
   Method method() const { return methodOf(type_); }
+  /// Request, indication, success or error response.
   MessageClass messageClass() const { return classOf(type_); }
   /// The 96-bit transaction id (bytes 8..19).
   std::span<const uint8_t, TransactionIdSize> transactionId() const {
@@ -112,8 +114,9 @@ class StunMessage {
   std::optional<size_t> xorRelayedAddresses(std::span<Address> out) const {
     return xorAddresses(attr::XorRelayedAddress, out);
   }
-  /// Decodes any address attribute (plain or XOR form) of a given type.
+  /// Decodes the first address attribute of `type` in plain (MAPPED-ADDRESS) form.
   std::optional<Address> plainAddress(uint16_t type) const;
+  /// Decodes the first address attribute of `type` in XOR (XOR-MAPPED-ADDRESS) form.
   std::optional<Address> xorAddress(uint16_t type) const;
 
   // Credentials and text (lengths bounded as RFC 8489 §14 requires).
@@ -129,6 +132,7 @@ class StunMessage {
   std::optional<std::span<const uint8_t>> messageIntegritySha256() const;
   /// FINGERPRINT value as sent (already xor'ed with 0x5354554E).
   std::optional<uint32_t> fingerprint() const;
+  /// ERROR-CODE; nullopt if the class is not 3..6 or the number above 99.
   std::optional<ErrorCodeValue> errorCode() const;
   /// Entries of PASSWORD-ALGORITHMS; returns the total, nullopt when absent or malformed.
   std::optional<size_t> passwordAlgorithms(std::span<PasswordAlgorithmValue> out) const;
