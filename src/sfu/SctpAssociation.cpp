@@ -282,6 +282,13 @@ void SctpAssociation::finishClose(uint16_t streamId) {
 void SctpAssociation::setClosed(std::string_view reason) {
   if (state_ == State::Closed) return;
   state_ = State::Closed;
+  // Every channel ends with the association.
+  std::vector<uint16_t> ids;
+  for (const auto& entry : channels_) ids.push_back(entry.first);
+  channels_.clear();
+  pendingResets_.clear();
+  if (callbacks_.onChannelClosed)
+    for (uint16_t sid : ids) callbacks_.onChannelClosed(sid);
   if (callbacks_.onClosed) callbacks_.onClosed(reason);
 }
 

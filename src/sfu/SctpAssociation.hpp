@@ -13,7 +13,8 @@
 // usrsctp emits on the owning thread are sent directly, without the copy.
 //
 // The association is closed (ABORT) when destroyed; destroy it on its owning loop, never from
-// inside one of its own callbacks (defer it to the loop).
+// inside one of its own callbacks (defer it to the loop), and before the DtlsSession its `send`
+// callback uses (the ABORT goes out through it).
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -58,7 +59,8 @@ struct SctpCallbacks {
   std::function<void(uint16_t streamId, bool binary, std::span<const uint8_t>)> onMessage;
   /// Both directions of the stream have been reset (RFC 8831 §6.7).
   std::function<void(uint16_t streamId)> onChannelClosed;
-  /// The association ended (peer ABORT/SHUTDOWN, or lost).
+  /// The association ended (peer ABORT/SHUTDOWN, or lost); onChannelClosed has already been
+  /// called for every channel that was still open.
   std::function<void(std::string_view reason)> onClosed;
 };
 

@@ -52,7 +52,21 @@ struct Side {
   std::vector<std::pair<uint16_t, DataChannelParameters>> opened;
   std::vector<Message> messages;
   std::vector<uint16_t> closedChannels;
+  /// Drop the next outgoing SCTP packet that starts with a DATA chunk (RFC 4960 §3.3.1 type 0).
+  bool dropNextData = false;
 };
+
+// True when an SCTP packet bundles a DATA chunk (type 0) anywhere (RFC 4960 §3.2, §6.10).
+bool carriesData(std::span<const uint8_t> packet) {
+  size_t pos = 12;  // common header
+  while (pos + 4 <= packet.size()) {
+    if (packet[pos] == 0) return true;
+    const size_t length = static_cast<size_t>(packet[pos + 2] << 8 | packet[pos + 3]);
+    if (length < 4) return false;
+    pos += (length + 3) & ~size_t{3};
+  }
+  return false;
+}
 
 class SctpTest : public ::testing::Test {
  protected:
@@ -86,7 +100,13 @@ class SctpTest : public ::testing::Test {
 
   void make(Side& side, DtlsSession& session, const SctpConfig& config) {
     SctpCallbacks cb;
-    cb.send = [&session](std::span<const uint8_t> packet) { session.send(packet); };
+    cb.send = [&session, &side](std::span<const uint8_t> packet) {
+      if (side.dropNextData && carriesData(packet)) {
+        side.dropNextData = false;
+        return;
+      }
+      session.send(packet);
+    };
     cb.onConnected = [&side] { side.connected = true; };
     cb.onChannelOpen = [&side](uint16_t sid, const DataChannelParameters& p) { side.opened.emplace_back(sid, p); };
     cb.onMessage = [&side](uint16_t sid, bool binary, std::span<const uint8_t> d) {
@@ -103,7 +123,7 @@ class SctpTest : public ::testing::Test {
   bool runUntil(const std::function<bool()>& done, Duration limit = 10s) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline) {
-      const size_t work = loop.runPending() + dtls->pump(T0, drop);
+      const size_t work = loop.runPending() + dtls->pump(T0);
       if (done()) return true;
       if (!work) std::this_thread::sleep_for(1ms);
     }
@@ -118,14 +138,6 @@ class SctpTest : public ::testing::Test {
     EXPECT_TRUE(runUntil([&] { return opener.sctp->isChannelOpen(id) && peer.sctp->isChannelOpen(id); }));
     return id;
   }
-
-  /// Drops the next DTLS datagram the client sends once `dropNextFromClient` is set.
-  bool dropNextFromClient = false;
-  std::function<bool(bool, size_t)> drop = [this](bool fromClient, size_t) {
-    if (!fromClient || !dropNextFromClient) return false;
-    dropNextFromClient = false;
-    return true;
-  };
 
   TestLoop loop;
   std::unique_ptr<test::DtlsPair> dtls;
@@ -299,7 +311,7 @@ TEST_F(SctpTest, ChannelOpenedBeforeConnectIsSentOnConnect) {
 TEST_F(SctpTest, LostPacketIsRetransmittedFromTimerThreadThroughPost) {
   const uint16_t sid = openAndWait(client, server, {});
   const size_t postedBefore = loop.posted;
-  dropNextFromClient = true;
+  client.dropNextData = true;
   ASSERT_EQ(client.sctp->sendText(sid, "lost once"), SctpAssociation::SendStatus::Ok);
   // The only copy was dropped; usrsctp's T3-rtx timer (its own thread) resends it.
   ASSERT_TRUE(runUntil([&] { return server.messages.size() == 1; }, 15s));
@@ -312,7 +324,7 @@ TEST_F(SctpTest, PartialReliabilityAbandonsLostMessage) {
   p.type = DataChannelType::PartialReliableRexmitUnordered;
   p.reliabilityParameter = 0;  // never retransmit
   const uint16_t sid = openAndWait(client, server, p);
-  dropNextFromClient = true;
+  client.dropNextData = true;
   ASSERT_EQ(client.sctp->sendText(sid, "A"), SctpAssociation::SendStatus::Ok);
   ASSERT_EQ(client.sctp->sendText(sid, "B"), SctpAssociation::SendStatus::Ok);
   ASSERT_TRUE(runUntil([&] { return server.messages.size() == 1; }, 5s));
@@ -326,9 +338,13 @@ TEST_F(SctpTest, PartialReliabilityAbandonsLostMessage) {
 }
 
 TEST_F(SctpTest, PeerDestructionClosesAssociation) {
+  const uint16_t sid = openAndWait(client, server, {});
   client.sctp.reset();  // ABORT
   ASSERT_TRUE(runUntil([&] { return !server.closedReason.empty(); }, 5s));
   EXPECT_EQ(server.sctp->state(), SctpAssociation::State::Closed);
+  EXPECT_EQ(server.closedChannels, std::vector<uint16_t>{sid});
+  EXPECT_EQ(server.sctp->channelCount(), 0u);
+  EXPECT_EQ(server.sctp->sendText(sid, "x"), SctpAssociation::SendStatus::NotOpen);
 }
 
 TEST(Dcep, OpenRoundTripAndBounds) {
