@@ -19,7 +19,7 @@ class MariaDbServer {
   /// Creates the data folder and starts the server (at most ~30 s); an error says what failed
   /// (e.g. mariadbd not installed), with the tail of the server log.
   static Result<std::unique_ptr<MariaDbServer>> create();
-  /// Path of mariadbd, or "" when the package is not installed.
+  /// Path of mariadbd ($MEETING_MARIADBD if set, else from PATH and /usr/sbin), or "" if missing.
   static std::string findServerBinary();
 
   ~MariaDbServer();

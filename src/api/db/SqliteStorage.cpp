@@ -164,8 +164,10 @@ Result<std::unique_ptr<SqlConnection>> openConnection(const SqliteOptions& optio
 
 Result<std::unique_ptr<SqliteStorage>> SqliteStorage::open(const SqliteOptions& options, const Clock& clock) {
   if (options.path.empty()) return makeError(errc::InvalidField, "sqlite path: must not be empty");
+  // Every connection to ":memory:" would be a separate, empty database: use exactly one.
+  const bool memory = options.path == ":memory:";
   auto pool = std::make_unique<ConnectionPool>([options] { return openConnection(options); },
-                                               static_cast<size_t>(options.poolSize));
+                                               memory ? 1 : static_cast<size_t>(options.poolSize));
   std::unique_ptr<SqliteStorage> storage(new SqliteStorage(std::move(pool), clock));
   if (auto v = storage->migrate(); !v.ok()) return v.error();
   return storage;

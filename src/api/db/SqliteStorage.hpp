@@ -10,7 +10,8 @@
 namespace meeting::api::db {
 
 struct SqliteOptions {
-  std::string path;           ///< database file, created when missing (its folder must exist)
+  std::string path;  ///< database file, created when missing (its folder must exist); ":memory:"
+                     ///< gives a private in-memory database on a single connection (tests)
   int poolSize = 4;           ///< connections (one per DB thread is enough)
   int busyTimeoutMs = 5000;   ///< how long a writer waits for another writer's lock
 };

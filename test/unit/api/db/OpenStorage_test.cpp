@@ -25,6 +25,20 @@ TEST(OpenStorageTest, SqliteByUrlAndByBarePath) {
   std::filesystem::remove_all(tmpl);
 }
 
+TEST(OpenStorageTest, InMemorySqliteIsOneSharedDatabase) {
+  ManualClock clock;
+  auto s = openStorage(StorageConfig{"sqlite::memory:", 4}, clock);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  User u;
+  u.email = "mem@x.org";
+  auto created = (*s)->createUser(u);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  // With several connections each would see its own empty database; here all see the same one.
+  auto found = (*s)->findUserByEmail("mem@x.org");
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  EXPECT_EQ(found->id, created->id);
+}
+
 TEST(OpenStorageTest, ReportsUnusableConfigurationsAsErrors) {
   ManualClock clock;
   auto noDir = openStorage(StorageConfig{"sqlite:/nonexistent-dir/x/y.db"}, clock);
@@ -51,6 +65,10 @@ TEST(MigrationsTest, ExpandsTypesPerDialect) {
   EXPECT_NE(sqlite.find("AUTOINCREMENT"), std::string::npos);
   EXPECT_NE(mysql.find("AUTO_INCREMENT"), std::string::npos);
   EXPECT_NE(mysql.find("utf8mb4"), std::string::npos);
+  Migration custom{99, "custom", "CREATE TABLE t (id {ID})", nullptr, "CREATE TABLE t (k {KEY}){OPTS}"};
+  EXPECT_EQ(expandSql(custom, Dialect::Sqlite), "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT)");
+  EXPECT_EQ(expandSql(custom, Dialect::Mysql),
+            "CREATE TABLE t (k VARCHAR(255)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
   int expected = 1;
   for (const auto& m : migrations()) EXPECT_EQ(m.version, expected++) << "versions must be 1..N";
 }
