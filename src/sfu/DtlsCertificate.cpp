@@ -128,7 +128,8 @@ Result<void> DtlsCertificate::createContext() {
   // against any CA, DtlsSession compares the fingerprint instead.
   SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   SSL_CTX_set_cert_verify_callback(ctx_, verifyByFingerprint, nullptr);
-  // No renegotiation: SRTP keys are exported once at connect (RFC 8842 §4 forbids it for WebRTC).
+  // No renegotiation: SRTP keys are exported once at connect; WebRTC sets up a new DTLS
+  // association instead (RFC 8842).
   SSL_CTX_set_options(ctx_, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                 SSL_OP_NO_RENEGOTIATION);
   SSL_CTX_set_read_ahead(ctx_, 1);
