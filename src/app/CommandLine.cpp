@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 #include <cctype>
+#include <charconv>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 
@@ -20,10 +22,38 @@ enum RoleMask : unsigned {
   Servers = All | Api | Sfu | Turn | Fs | Alloc,
 };
 
+// Reads a flag's value from its environment variable (used when the flag is not on the command line).
+template <typename T>
+Result<T> fromEnvironment(const std::string& flag, const std::string& raw) {
+  if constexpr (std::is_same_v<T, std::string>) {
+    return raw;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    if (raw == "1" || raw == "true" || raw == "yes" || raw == "on") return true;
+    if (raw == "0" || raw == "false" || raw == "no" || raw == "off" || raw.empty()) return false;
+    return makeError("invalid_flag", environmentName(flag) + ": '" + raw + "' is not true or false");
+  } else {
+    T value{};
+    auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), value);
+    if (ec != std::errc() || ptr != raw.data() + raw.size()) {
+      return makeError("invalid_flag", environmentName(flag) + ": '" + raw + "' is not a number");
+    }
+    return value;
+  }
+}
+
+// A flag given on the command line overrides; one not given may come from the environment.
+struct FlagSource {
+  CLI::App* subcommand;
+  CLI::Option* option;
+  std::string flag;
+  std::function<Result<void>(Config&, const std::string& raw)> applyEnvironment;
+};
+
 struct Builder {
   CLI::App* app;
   unsigned role;
   std::vector<Override>* overrides;
+  std::vector<FlagSource>* sources;
 
   template <typename T>
   CLI::Option* option(unsigned roles, const std::string& flag, const std::string& help,
@@ -32,8 +62,12 @@ struct Builder {
     auto* list = overrides;
     auto* opt = app->add_option_function<T>(
         "--" + flag, [list, apply](const T& value) { list->push_back([apply, value](Config& c) { return apply(c, value); }); },
-        help);
-    opt->envname(environmentName(flag));
+        help + " [env " + environmentName(flag) + "]");
+    sources->push_back(FlagSource{app, opt, flag, [flag, apply](Config& c, const std::string& raw) -> Result<void> {
+                                    auto value = fromEnvironment<T>(flag, raw);
+                                    if (!value) return value.error();
+                                    return apply(c, *value);
+                                  }});
     return opt;
   }
 
@@ -134,7 +168,11 @@ void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
   b.text(All | Turn | Sfu, "ip", "Public IP announced to clients (TURN relay address, media candidates)", &Config::ip, checkIp);
   b.text(All | Fs, "directory", "Directory where the fsserver stores files", &Config::directory, checkNonEmpty);
   if (auto* port = b.option<int>(All | Turn, "port", "TURN listening port (UDP and TCP), default 3478",
-                                 [](Config& c, const int& v) -> Result<void> { c.turnPort = v; return {}; })) {
+                                 [](Config& c, const int& v) -> Result<void> {
+                                   if (v < 1 || v > 65535) return makeError("invalid_flag", "--port: " + std::to_string(v) + " is not from 1 to 65535");
+                                   c.turnPort = v;
+                                   return {};
+                                 })) {
     port->check(CLI::Range(1, 65535));
   }
 
@@ -145,7 +183,7 @@ void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
             auto& target = mail.*member;
             target.insert(target.end(), v.begin(), v.end());
           }, "Repeatable; one per mail server")
-          ->envname(environmentName(flag))
+          ->envname(environmentName(flag))  // comma-separated in the environment
           ->delimiter(',')
           ->allow_extra_args(false);
     };
@@ -197,6 +235,7 @@ Command parseCommandLine(int argc, const char* const* argv) {
   };
 
   std::vector<Override> overrides;
+  std::vector<FlagSource> sources;
   MailFlags mail;
   std::string configFile;
   std::string mailPassword;
@@ -204,7 +243,7 @@ Command parseCommandLine(int argc, const char* const* argv) {
   for (const auto& spec : roles) {
     auto* sub = app.add_subcommand(spec.name, spec.help);
     roleApps.push_back(sub);
-    addRoleFlags(Builder{sub, spec.mask, &overrides}, mail, configFile);
+    addRoleFlags(Builder{sub, spec.mask, &overrides, &sources}, mail, configFile);
   }
   // The SMTP password applies to every mail server (seed 001 has no per-server password flag).
   for (auto* sub : roleApps) {
@@ -219,6 +258,12 @@ Command parseCommandLine(int argc, const char* const* argv) {
 
   std::vector<std::string> args;
   for (int i = argc - 1; i >= 1; --i) args.emplace_back(argv[i]);  // CLI11 wants them reversed
+  // `meeting --data X` means `meeting all --data X`: the all-in-one is the default subcommand.
+  if (argc > 1) {
+    std::string first = argv[1];
+    bool isHelp = first == "-h" || first == "--help" || first == "--help-all";
+    if (!isHelp && first.rfind("--", 0) == 0) args.push_back("all");
+  }
   try {
     app.parse(args);
   } catch (const CLI::CallForHelp&) {
@@ -259,7 +304,18 @@ Command parseCommandLine(int argc, const char* const* argv) {
       return command;
     }
   }
-  for (auto& apply : overrides) {
+  // Environment first (only for flags not on the command line), then the command line.
+  std::vector<Override> ordered;
+  for (auto& source : sources) {
+    if (source.option->count() > 0 || !source.subcommand->parsed()) continue;
+    if (const char* raw = std::getenv(environmentName(source.flag).c_str())) {
+      std::string value = raw;
+      auto apply = source.applyEnvironment;
+      ordered.push_back([apply, value](Config& c) { return apply(c, value); });
+    }
+  }
+  ordered.insert(ordered.end(), overrides.begin(), overrides.end());
+  for (auto& apply : ordered) {
     if (auto r = apply(config); !r) {
       std::cerr << "meeting: error: " << r.error().message << "\n";
       command.exitCode = 2;

@@ -96,7 +96,9 @@ Result<void> applyRoleJson(const json& role, Config& c) {
   auto iface = getString(role, "iface");
   if (!iface) return iface.error();
   if (!validInterfaceAlias(*iface)) return fieldError("iface", "must be an interface name or an address");
-  auto roleId = getInt(role, "roleid", 1, 9999);
+  // Seed 000's table says 1..9999, but its own example node (which must load unchanged) uses
+  // 11420, its group number; we accept the group range so that the example is valid.
+  auto roleId = getInt(role, "roleid", 1, 9999999);
   if (!roleId) return roleId.error();
   auto separate = getBool(role, "separate");
   if (!separate) return separate.error();

@@ -27,7 +27,7 @@ struct Config {
   std::string iface;             // interface alias or address used between roles
   nlohmann::json ext;            // extra options, object or list
   bool enabled = true;           // false: the role does not start
-  int roleId = 0;                // 1..9999
+  int roleId = 0;                // 1..9999 per seed 000's table; its example uses 11420
   bool separate = false;
   int group = 0;                 // 1..9999999
   int order = 0;
