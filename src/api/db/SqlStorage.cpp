@@ -37,6 +37,16 @@ std::string SqlRow::text(size_t i) const {
 
 namespace sqlutil {
 
+Result<void> checkSizes(std::initializer_list<FieldSize> fields) {
+  for (const auto& f : fields) {
+    if (f.value.size() > f.max) {
+      return makeError(errc::InvalidField,
+                       std::string(f.name) + ": longer than " + std::to_string(f.max) + " bytes");
+    }
+  }
+  return {};
+}
+
 uint32_t clampLimit(uint32_t limit) { return std::clamp<uint32_t>(limit, 1, MaxPageLimit); }
 
 Result<int64_t> intCursor(const std::string& after) {
@@ -121,6 +131,12 @@ Result<int> SqlStorage::schemaVersion() {
 Result<User> SqlStorage::createUser(User user) {
   user.email = lowerAscii(std::move(user.email));
   if (user.email.empty()) return makeError(errc::InvalidField, "email: must not be empty");
+  if (auto v = checkSizes({{"email", user.email, KeyMax},
+                           {"display_name", user.displayName, TextMax},
+                           {"password_hash", user.passwordHash, TextMax}});
+      !v.ok()) {
+    return v.error();
+  }
   user.createdAt = now();
   return run([&](SqlConnection& c) -> Result<User> {
     auto r = c.query(
@@ -165,6 +181,12 @@ Result<Page<User>> SqlStorage::listUsers(const PageQuery& page) {
 Result<User> SqlStorage::updateUser(const User& user) {
   std::string email = lowerAscii(user.email);
   if (email.empty()) return makeError(errc::InvalidField, "email: must not be empty");
+  if (auto v = checkSizes({{"email", email, KeyMax},
+                           {"display_name", user.displayName, TextMax},
+                           {"password_hash", user.passwordHash, TextMax}});
+      !v.ok()) {
+    return v.error();
+  }
   return transact([&](SqlConnection& c) -> Result<User> {
     auto r = c.query(
         "UPDATE users SET email = ?, display_name = ?, password_hash = ?, role = ?, disabled = ? "
@@ -191,6 +213,7 @@ Result<void> SqlStorage::deleteUser(int64_t id) {
 Result<NewApiKey> SqlStorage::createApiKey(const std::string& name) {
   static constexpr std::string_view Alphabet =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  if (auto v = checkSizes({{"name", name, TextMax}}); !v.ok()) return v.error();
   NewApiKey out;
   // 40 characters of a 62-letter alphabet: about 238 bits of entropy.
   out.secret = "mk_" + secrets::randomString(40, Alphabet);

@@ -1,7 +1,9 @@
 #pragma once
 // The query code shared by both back ends: Storage implemented over a ConnectionPool of
 // SqlConnections. SqliteStorage and MysqlStorage supply the pool (their driver) and the dialect.
+#include <initializer_list>
 #include <memory>
+#include <string>
 #include <type_traits>
 
 #include "api/db/ConnectionPool.hpp"
@@ -129,6 +131,18 @@ class SqlStorage : public Storage {
 /// Helpers shared by the SqlStorage*.cpp files.
 namespace sqlutil {
 uint32_t clampLimit(uint32_t limit);
+
+/// Size limits that both engines can hold: key-like columns are VARCHAR(255) and text columns
+/// TEXT (64 KiB) in MariaDB, so longer values are refused up front on both back ends alike.
+inline constexpr size_t KeyMax = 255;
+inline constexpr size_t TextMax = 65535;
+struct FieldSize {
+  const char* name;
+  const std::string& value;
+  size_t max;
+};
+/// `invalid_field` naming the first field longer than its limit (in bytes).
+Result<void> checkSizes(std::initializer_list<FieldSize> fields);
 /// Parses an integer keyset cursor ("" = from the start).
 Result<int64_t> intCursor(const std::string& after);
 Error notFound(const std::string& what);

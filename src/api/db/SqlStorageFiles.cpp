@@ -41,7 +41,16 @@ constexpr const char* NodeColumns = "SELECT id, role, address, capacity, last_se
 
 Result<FileEntry> SqlStorage::addFile(FileEntry file) {
   if (file.id.empty()) file.id = secrets::uuid4();
-  if (file.id.size() > 255) return makeError(errc::InvalidField, "id: longer than 255 bytes");
+  if (auto v = checkSizes({{"id", file.id, KeyMax},
+                           {"room_id", file.roomId, KeyMax},
+                           {"name", file.name, TextMax},
+                           {"content_type", file.contentType, KeyMax},
+                           {"sha256", file.sha256, KeyMax},
+                           {"uploader", file.uploader, KeyMax},
+                           {"fs_node", file.fsNode, KeyMax}});
+      !v.ok()) {
+    return v.error();
+  }
   if (file.size < 0) return makeError(errc::InvalidField, "size: must not be negative");
   file.createdAt = now();
   file.deletedAt = 0;
@@ -91,6 +100,10 @@ Result<FileEntry> SqlStorage::markFileDeleted(const std::string& id) {
 
 Result<Node> SqlStorage::upsertNode(Node node) {
   if (node.id.empty()) return makeError(errc::InvalidField, "id: must not be empty");
+  if (auto v = checkSizes({{"id", node.id, KeyMax}, {"role", node.role, KeyMax}, {"address", node.address, TextMax}});
+      !v.ok()) {
+    return v.error();
+  }
   node.lastSeen = now();
   // The one statement whose syntax differs between the dialects.
   const char* sql =

@@ -70,6 +70,16 @@ Meeting meetingFromRow(const SqlRow& r) {
   return m;
 }
 
+Result<void> checkMeetingSizes(const Meeting& m, const std::string& invitees) {
+  return checkSizes({{"room_id", m.roomId, KeyMax},
+                     {"title", m.title, TextMax},
+                     {"owner_email", m.ownerEmail, KeyMax},
+                     {"invitees", invitees, TextMax},
+                     {"join_code", m.joinCode, KeyMax},
+                     {"sfu", m.sfu, KeyMax},
+                     {"turn", m.turn, KeyMax}});
+}
+
 Result<Meeting> oneMeeting(Result<SqlResult> r) {
   if (!r.ok()) return r.error();
   if (r->rows.empty()) return notFound("meeting");
@@ -82,7 +92,14 @@ Result<Meeting> oneMeeting(Result<SqlResult> r) {
 
 Result<Room> SqlStorage::createRoom(Room room) {
   if (room.id.empty()) room.id = secrets::uuid4();
-  if (room.id.size() > 255) return makeError(errc::InvalidField, "room_id: longer than 255 bytes");
+  if (auto v = checkSizes({{"room_id", room.id, KeyMax},
+                           {"domain", room.domain, KeyMax},
+                           {"video_codec", room.videoCodec, KeyMax},
+                           {"webhook_url", room.webhookUrl, TextMax},
+                           {"sfu_node", room.sfuNode, KeyMax}});
+      !v.ok()) {
+    return v.error();
+  }
   room.createdAt = now();
   return run([&](SqlConnection& c) -> Result<Room> {
     auto r = c.query(
@@ -118,6 +135,7 @@ Result<Page<Room>> SqlStorage::listRooms(const PageQuery& page) {
 }
 
 Result<void> SqlStorage::assignRoomNode(const std::string& id, const std::string& sfuNode) {
+  if (auto v = checkSizes({{"sfu_node", sfuNode, KeyMax}}); !v.ok()) return v.error();
   return run([&](SqlConnection& c) -> Result<void> {
     auto r = c.query("UPDATE rooms SET sfu_node = ? WHERE id = ?", {sfuNode, id});
     if (!r.ok()) return r.error();
@@ -155,6 +173,7 @@ Result<Meeting> SqlStorage::createMeeting(Meeting meeting) {
   meeting.createdAt = meeting.updatedAt = now();
   meeting.sequence = 0;
   const std::string invitees = encodeInvitees(meeting.invitees);
+  if (auto v = checkMeetingSizes(meeting, invitees); !v.ok()) return v.error();
   // A generated code can collide with an existing one; draw again a few times before giving up.
   for (int attempt = 0;; ++attempt) {
     if (generated) meeting.joinCode = secrets::randomString(10, CodeAlphabet);
@@ -208,6 +227,7 @@ Result<Meeting> SqlStorage::updateMeeting(const Meeting& meeting) {
   if (meeting.joinCode.empty()) return makeError(errc::InvalidField, "join_code: must not be empty");
   const Millis at = now();
   const std::string invitees = encodeInvitees(meeting.invitees);
+  if (auto v = checkMeetingSizes(meeting, invitees); !v.ok()) return v.error();
   return transact([&](SqlConnection& c) -> Result<Meeting> {
     auto r = c.query(
         "UPDATE meetings SET room_id = ?, title = ?, begin_at = ?, end_at = ?, invitees = ?, "

@@ -76,6 +76,7 @@ Error missingOrClosed(SqlConnection& c, const char* table, int64_t id, const std
 
 Result<RoomSession> SqlStorage::startRoomSession(const std::string& roomId) {
   if (roomId.empty()) return makeError(errc::InvalidField, "room_id: must not be empty");
+  if (auto v = checkSizes({{"room_id", roomId, KeyMax}}); !v.ok()) return v.error();
   RoomSession s{0, roomId, now(), 0};
   return run([&](SqlConnection& c) -> Result<RoomSession> {
     // active_room is unique: a second open session for the room fails as a duplicate key.
@@ -126,6 +127,11 @@ Result<RoomSession> SqlStorage::getRoomSession(int64_t id) {
 // ---- user sessions ------------------------------------------------------------------------------
 
 Result<UserSession> SqlStorage::joinSession(UserSession session) {
+  if (auto v = checkSizes({{"peer_id", session.peerId, KeyMax},
+                           {"display_name", session.displayName, TextMax}});
+      !v.ok()) {
+    return v.error();
+  }
   session.joinedAt = now();
   session.leftAt = 0;
   session.leaveReason.clear();
@@ -147,6 +153,7 @@ Result<UserSession> SqlStorage::joinSession(UserSession session) {
 }
 
 Result<UserSession> SqlStorage::leaveSession(int64_t id, const std::string& reason) {
+  if (auto v = checkSizes({{"leave_reason", reason, KeyMax}}); !v.ok()) return v.error();
   const Millis at = now();
   return transact([&](SqlConnection& c) -> Result<UserSession> {
     auto r = c.query("UPDATE user_sessions SET left_at = ?, leave_reason = ? WHERE id = ? AND left_at = 0",
@@ -175,6 +182,12 @@ Result<Page<UserSession>> SqlStorage::listUserSessions(int64_t roomSessionId, co
 // ---- messages -----------------------------------------------------------------------------------
 
 Result<Message> SqlStorage::appendMessage(Message message) {
+  if (auto v = checkSizes({{"peer_id", message.peerId, KeyMax},
+                           {"display_name", message.displayName, TextMax},
+                           {"text", message.text, TextMax}});
+      !v.ok()) {
+    return v.error();
+  }
   if (message.sentAt == 0) message.sentAt = now();
   return run([&](SqlConnection& c) -> Result<Message> {
     // The room id is copied from the room session, so the two can never disagree; no row is
@@ -210,6 +223,7 @@ Result<Page<Message>> SqlStorage::listMessages(int64_t roomSessionId, const Page
 // ---- recordings ---------------------------------------------------------------------------------
 
 Result<Recording> SqlStorage::startRecording(int64_t roomSessionId, const std::string& path) {
+  if (auto v = checkSizes({{"path", path, TextMax}}); !v.ok()) return v.error();
   Recording rec{0, roomSessionId, path, now(), 0, "recording"};
   return run([&](SqlConnection& c) -> Result<Recording> {
     auto r = c.query(
@@ -224,6 +238,7 @@ Result<Recording> SqlStorage::startRecording(int64_t roomSessionId, const std::s
 
 Result<Recording> SqlStorage::finishRecording(int64_t id, const std::string& status) {
   if (status.empty()) return makeError(errc::InvalidField, "status: must not be empty");
+  if (auto v = checkSizes({{"status", status, KeyMax}}); !v.ok()) return v.error();
   const Millis at = now();
   return transact([&](SqlConnection& c) -> Result<Recording> {
     auto r = c.query("UPDATE records SET ended_at = ?, status = ? WHERE id = ?", {at, status, id});
@@ -252,6 +267,10 @@ Result<std::vector<Recording>> SqlStorage::listRecordings(int64_t roomSessionId)
 Result<Feedback> SqlStorage::addFeedback(Feedback feedback) {
   if (feedback.rating < 1 || feedback.rating > 5) {
     return makeError(errc::InvalidField, "rating: must be between 1 and 5");
+  }
+  if (auto v = checkSizes({{"peer_id", feedback.peerId, KeyMax}, {"comment", feedback.comment, TextMax}});
+      !v.ok()) {
+    return v.error();
   }
   feedback.createdAt = now();
   return run([&](SqlConnection& c) -> Result<Feedback> {

@@ -73,6 +73,22 @@ TEST_P(StorageRobustnessTest, SqlInjectionLookingTextIsStoredVerbatim) {
   ASSERT_TRUE(db().getRoom(evil).ok());
 }
 
+TEST_P(StorageRobustnessTest, OversizedValuesAreRefusedAlikeOnBothBackends) {
+  const std::string longKey(256, 'k');
+  const std::string hugeText(70'000, 't');
+  EXPECT_ERROR_CODE(db().createUser(newUser(longKey + "@x.org", "n", "h")), errc::InvalidField);
+  EXPECT_ERROR_CODE(db().createRoom(roomNamed(longKey)), errc::InvalidField);
+  ASSERT_OK_AND_ASSIGN(rs, db().startRoomSession("sized"));
+  EXPECT_ERROR_CODE(db().appendMessage(Message{0, rs.id, "", "p", "n", hugeText, 0}), errc::InvalidField);
+  EXPECT_ERROR_CODE(db().joinSession(peerJoin(rs.id, longKey, std::nullopt, "n")), errc::InvalidField);
+  // Exactly at the limits is fine (255 4-byte characters would not be: the limit is in bytes).
+  ASSERT_TRUE(db().createRoom(roomNamed(std::string(255, 'k'))).ok());
+  ASSERT_TRUE(db().appendMessage(Message{0, rs.id, "", "p", "n", std::string(65'535, 't'), 0}).ok());
+  ASSERT_OK_AND_ASSIGN(msgs, db().listMessages(rs.id, {}));
+  ASSERT_EQ(msgs.items.size(), 1u);
+  EXPECT_EQ(msgs.items[0].text.size(), 65'535u);
+}
+
 TEST_P(StorageRobustnessTest, ConcurrentWritersFromFourThreads) {
   constexpr int Threads = 4;
   constexpr int PerThread = 40;
