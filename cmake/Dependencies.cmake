@@ -27,7 +27,10 @@ endfunction()
 
 meeting_find_library(crypto crypto Threads::Threads ${CMAKE_DL_LIBS})
 meeting_find_library(ssl ssl meeting::crypto)
-meeting_find_library(srtp2 srtp2 meeting::crypto)
+# Debian builds libsrtp2 against NSS (not OpenSSL), so its static archive needs NSS and NSPR,
+# which Debian ships only as shared objects.
+pkg_check_modules(MEETING_NSS REQUIRED nss)
+meeting_find_library(srtp2 srtp2 ${MEETING_NSS_LINK_LIBRARIES} meeting::crypto)
 meeting_find_library(usrsctp usrsctp Threads::Threads)
 meeting_find_library(sqlite3 sqlite3 Threads::Threads m ${CMAKE_DL_LIBS})
 meeting_find_library(sodium sodium)

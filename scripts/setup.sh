@@ -7,7 +7,7 @@ set -euo pipefail
 
 build_packages=(
   g++ cmake ninja-build pkg-config git ca-certificates
-  libboost1.81-dev libssl-dev libsrtp2-dev libusrsctp-dev
+  libboost1.81-dev libssl-dev libsrtp2-dev libnss3-dev libusrsctp-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libmariadb-dev libhiredis-dev libcurl4-openssl-dev libsodium-dev
 )
