@@ -97,6 +97,8 @@ class MysqlConnection final : public SqlConnection {
   }
 
   bool broken() const override { return broken_; }
+  bool lastFailureRetryable() const override { return retryable_; }
+  void clearFailure() override { retryable_ = false; }
 
  private:
   static constexpr size_t MaxCachedStatements = 128;
@@ -104,6 +106,7 @@ class MysqlConnection final : public SqlConnection {
 
   Error fail(unsigned code, const char* text) {
     if (isConnectionLost(code)) broken_ = true;
+    if (code == ER_LOCK_DEADLOCK) retryable_ = true;
     return mysqlError(code, text);
   }
   Error stmtFail(MYSQL_STMT* stmt) { return fail(mysql_stmt_errno(stmt), mysql_stmt_error(stmt)); }
@@ -222,6 +225,7 @@ class MysqlConnection final : public SqlConnection {
   MYSQL* mysql_;
   std::unordered_map<std::string, MYSQL_STMT*> cache_;
   bool broken_ = false;
+  bool retryable_ = false;
 };
 
 Result<std::unique_ptr<SqlConnection>> connect(const MysqlOptions& o) {

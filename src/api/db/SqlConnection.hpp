@@ -43,6 +43,11 @@ class SqlConnection {
   virtual Result<void> execute(std::string_view sql) = 0;
   /// True once the driver reported the server connection lost; the pool then discards it.
   virtual bool broken() const = 0;
+  /// True when the last failure was a deadlock the server resolved by rolling the transaction
+  /// back: running the whole operation again is safe and usually succeeds.
+  virtual bool lastFailureRetryable() const { return false; }
+  /// Forgets the previous operation's failure (called before each operation).
+  virtual void clearFailure() {}
 
   Result<SqlResult> query(std::string_view sql, std::initializer_list<SqlValue> params) {
     return query(sql, std::span<const SqlValue>(params.begin(), params.size()));

@@ -79,12 +79,13 @@ class SqlStorage : public Storage {
  private:
   /// Runs `f(connection)`; when the connection turned out dead (server restarted), runs it once
   /// more on a fresh connection (after closing the idle ones). A transaction that died with its connection was rolled back by
-  /// the server, so repeating it is safe.
+  /// the server, so repeating it is safe. A deadlock victim is likewise retried once.
   template <typename F>
   auto run(F&& f) -> std::invoke_result_t<F&, SqlConnection&> {
     for (int attempt = 0;; ++attempt) {
       auto lease = pool_->acquire();
       if (!lease.ok()) return lease.error();
+      lease.value()->clearFailure();
       auto result = f(*lease.value());
       if (!result.ok() && lease.value()->broken()) {
         // The other idle connections date from before the same outage: drop them too, so the
@@ -92,6 +93,8 @@ class SqlStorage : public Storage {
         lease.value().discard();
         pool_->closeIdle();
         if (attempt == 0) continue;
+      } else if (!result.ok() && lease.value()->lastFailureRetryable() && attempt == 0) {
+        continue;  // deadlock victim: rolled back by the server (transact() rolled back too)
       }
       return result;
     }
