@@ -5,11 +5,12 @@
 #include <mysql.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -18,8 +19,6 @@
 #include <sstream>
 #include <thread>
 #include <vector>
-
-extern char** environ;
 
 namespace meeting::testsupport {
 namespace {
@@ -60,20 +59,31 @@ Result<unsigned> freeLoopbackPort() {
   return port;
 }
 
-/// posix_spawn with stdout/stderr appended to `logPath`.
+/// fork + exec with stdout/stderr appended to `logPath`. The child gets SIGKILL if the test
+/// process dies first (PR_SET_PDEATHSIG), so a crashed test leaves no server running. Not SIGTERM:
+/// mariadbd blocks it until its signal thread runs, late in start-up, and a server orphaned while
+/// starting was seen to hang there; the data is throw-away anyway.
 Result<pid_t> spawn(const std::vector<std::string>& args, const std::string& logPath) {
+  // Everything the child needs is prepared before fork(): between fork and exec only
+  // async-signal-safe calls are allowed in a multi-threaded process.
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return makeError("unavailable", "cannot start " + args[0] + ": " + std::strerror(rc));
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) return makeError("unavailable", std::string("fork failed: ") + std::strerror(errno));
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
+    int log = ::open(logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (log < 0 || null < 0) ::_exit(127);
+    ::dup2(null, 0);
+    ::dup2(log, 1);
+    ::dup2(log, 2);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
   return pid;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // A private MariaDB server for tests, from Debian's mariadb-server package: a fresh data folder
-// made by mariadb-install-db in a temp dir, mariadbd started as a child process on a free loopback
+// made by mariadb-install-db (on tmpfs when available), mariadbd started as a child process
+// (fork/exec; it gets SIGKILL if the test process dies) on a free loopback
 // port, a database and a user created, and the server stopped by pid (SIGTERM, then SIGKILL) and
 // its folder removed when the object goes. stop() + start() restarts it on the same port and data,
 // which is how tests check reconnects.

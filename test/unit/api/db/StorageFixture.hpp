@@ -43,7 +43,7 @@ class MariaDbEnvironment : public ::testing::Environment {
   }
   void TearDown() override {
     std::lock_guard lock(mutex());
-    state().server.reset();
+    state() = State{};  // a later --gtest_repeat iteration starts a fresh server
   }
   static bool skipRequested() {
     const char* v = std::getenv("MEETING_SKIP_MARIADB");
