@@ -201,7 +201,8 @@ struct StorageConfig {
   int poolSize = 4;  ///< connections kept open (and the most used at once)
 };
 
-/// Opens the back end named by `config.url` and applies pending migrations.
+/// Opens the back end named by `config.url` and applies pending migrations. `clock` stamps the
+/// created/started/ended times and must outlive the storage.
 Result<std::unique_ptr<Storage>> openStorage(const StorageConfig& config, const Clock& clock);
 
 }  // namespace meeting::api::db
