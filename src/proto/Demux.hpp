@@ -63,7 +63,7 @@ constexpr PacketKind classifyPacket(std::span<const uint8_t> p) {
   PacketKind k = classifyFirstByte(p[0]);
   if (k == PacketKind::Rtp && p.size() >= 2 && isRtcpSecondByte(p[1])) k = PacketKind::Rtcp;
   if (k == PacketKind::Unknown || p.size() < minimumPacketSize(k)) return PacketKind::Unknown;
-  if (k == PacketKind::Stun && !(p[4] == 0x21 && p[5] == 0x12 && p[6] == 0xA4 && p[7] == 0x42))
+  if (k == PacketKind::Stun && (p.size() < 8 || !(p[4] == 0x21 && p[5] == 0x12 && p[6] == 0xA4 && p[7] == 0x42)))
     return PacketKind::Unknown;
   return k;
 }
