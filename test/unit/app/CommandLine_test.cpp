@@ -38,7 +38,7 @@ TEST(CommandLine, Seed001ApiserverFlags) {
                   "--mysqlPassword", "111111", "--mysqlDatabase", "Meeting", "--domainaddress", "apiserver.com:443",
                   "--cert", "/path/to/cert.pem", "--certkey", "/path/to/certkey.pem", "--mailServer",
                   "smtp1.hello.com", "--mailServer", "smtp2.hello.com", "--mailPort", "587", "--mailUsername",
-                  "hello", "--mailFrom", "hi@hello.com", "--allocateserver", "http://192.168.1.2:80/path"});
+                  "hello", "--mailFrom", "hi@hello.com", "--allocateserver", "http://198.51.100.2:80/path"});
   ASSERT_EQ(c.exitCode, -1);
   EXPECT_EQ(c.role, "apiserver");
   EXPECT_EQ(c.config.secret, "xxx");
@@ -49,7 +49,7 @@ TEST(CommandLine, Seed001ApiserverFlags) {
   EXPECT_EQ(c.config.domainAddress, "apiserver.com:443");
   EXPECT_EQ(c.config.cert, "/path/to/cert.pem");
   EXPECT_EQ(c.config.certKey, "/path/to/certkey.pem");
-  EXPECT_EQ(c.config.allocateServer, "http://192.168.1.2:80/path");
+  EXPECT_EQ(c.config.allocateServer, "http://198.51.100.2:80/path");
   ASSERT_EQ(c.config.mailServers.size(), 2u);
   EXPECT_EQ(c.config.mailServers[1].host, "smtp2.hello.com");
   EXPECT_EQ(c.config.mailServers[1].port, 587);

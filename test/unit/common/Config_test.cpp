@@ -142,7 +142,7 @@ TEST(Config, InterfaceAliasesResolve) {
   auto lo = meeting::resolveInterface("lo", "iface");
   ASSERT_TRUE(lo) << lo.error().message;
   EXPECT_EQ(*lo, "127.0.0.1");
-  EXPECT_EQ(*meeting::resolveInterface("10.1.2.3", "iface"), "10.1.2.3");  // parsed, never contacted
+  EXPECT_EQ(*meeting::resolveInterface("203.0.113.3", "iface"), "203.0.113.3");  // parsed, never contacted
   EXPECT_EQ(*meeting::resolveInterface("::1", "iface"), "::1");
   auto missing = meeting::resolveInterface("nosuchif0", "turn_iface");
   ASSERT_FALSE(missing);

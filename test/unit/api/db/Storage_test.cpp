@@ -440,15 +440,15 @@ TEST_P(StorageTest, FilesMetadata) {
 }
 
 TEST_P(StorageTest, NodesUpsertAndList) {
-  ASSERT_TRUE(db().upsertNode(Node{"sfu-1", "sfu", "10.0.0.1:443", 100, 0}).ok());
-  ASSERT_TRUE(db().upsertNode(Node{"turn-1", "turn", "10.0.0.2:3478", 500, 0}).ok());
+  ASSERT_TRUE(db().upsertNode(Node{"sfu-1", "sfu", "203.0.113.1:443", 100, 0}).ok());
+  ASSERT_TRUE(db().upsertNode(Node{"turn-1", "turn", "203.0.113.2:3478", 500, 0}).ok());
   clock_.advance(std::chrono::seconds(2));
-  ASSERT_OK_AND_ASSIGN(updated, db().upsertNode(Node{"sfu-1", "sfu", "10.0.0.9:443", 120, 0}));
+  ASSERT_OK_AND_ASSIGN(updated, db().upsertNode(Node{"sfu-1", "sfu", "203.0.113.9:443", 120, 0}));
   ASSERT_OK_AND_ASSIGN(all, db().listNodes(""));
   ASSERT_EQ(all.size(), 2u);
   ASSERT_OK_AND_ASSIGN(sfus, db().listNodes("sfu"));
   ASSERT_EQ(sfus.size(), 1u);
-  EXPECT_EQ(sfus[0].address, "10.0.0.9:443");
+  EXPECT_EQ(sfus[0].address, "203.0.113.9:443");
   EXPECT_EQ(sfus[0].capacity, 120);
   EXPECT_EQ(sfus[0].lastSeen, updated.lastSeen);
   EXPECT_ERROR_CODE(db().upsertNode(Node{}), errc::InvalidField);

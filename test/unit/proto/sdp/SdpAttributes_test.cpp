@@ -9,13 +9,13 @@ namespace {
 TEST(SdpAttributes, TrickledChromiumCandidate) {
   // RTCIceCandidate.candidate as Chromium sends it over signaling.
   const std::string text =
-      "candidate:842163049 1 udp 1677729535 198.51.100.9 46154 typ srflx raddr 10.0.0.2 rport 46154 "
+      "candidate:842163049 1 udp 1677729535 198.51.100.9 46154 typ srflx raddr 203.0.113.2 rport 46154 "
       "generation 0 ufrag EEtu network-id 3 network-cost 10";
   auto c = parseCandidate(text);
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->foundation, "842163049");
   EXPECT_EQ(c->type, CandidateType::Srflx);
-  EXPECT_EQ(c->relatedAddress, "10.0.0.2");
+  EXPECT_EQ(c->relatedAddress, "203.0.113.2");
   EXPECT_EQ(c->relatedPort, 46154);
   EXPECT_EQ(c->extensions, (std::vector<Param>{{"generation", "0"}, {"ufrag", "EEtu"},
                                                {"network-id", "3"}, {"network-cost", "10"}}));
@@ -34,19 +34,19 @@ TEST(SdpAttributes, CandidateVariants) {
   ASSERT_TRUE(prflx.ok());
   EXPECT_EQ(prflx->component, 2u);
   EXPECT_EQ(prflx->address, "2001:db8::1");
-  auto so = parseCandidate("1 1 TCP 1 10.0.0.1 9 typ host tcptype so");
+  auto so = parseCandidate("1 1 TCP 1 203.0.113.1 9 typ host tcptype so");
   ASSERT_TRUE(so.ok());
   EXPECT_EQ(so->tcpType, "so");
-  EXPECT_EQ(formatCandidate(*so), "candidate:1 1 tcp 1 10.0.0.1 9 typ host tcptype so");
+  EXPECT_EQ(formatCandidate(*so), "candidate:1 1 tcp 1 203.0.113.1 9 typ host tcptype so");
 
-  EXPECT_EQ(parseCandidate("1 1 ssltcp 1 10.0.0.1 9 typ host").error().code, ErrorUnsupportedCandidate);
-  EXPECT_EQ(parseCandidate("1 1 udp 1 10.0.0.1 9 typ other").error().code, ErrorUnsupportedCandidate);
+  EXPECT_EQ(parseCandidate("1 1 ssltcp 1 203.0.113.1 9 typ host").error().code, ErrorUnsupportedCandidate);
+  EXPECT_EQ(parseCandidate("1 1 udp 1 203.0.113.1 9 typ other").error().code, ErrorUnsupportedCandidate);
   EXPECT_EQ(parseCandidate("").error().code, ErrorInvalid);
-  EXPECT_FALSE(parseCandidate("f:o 1 udp 1 10.0.0.1 9 typ host").ok());  // ':' is not an ice-char
-  EXPECT_FALSE(parseCandidate("1 257 udp 1 10.0.0.1 9 typ host").ok());
-  EXPECT_FALSE(parseCandidate("1 1 udp 1 10.0.0.1 -9 typ host").ok());
-  EXPECT_FALSE(parseCandidate("1 1 udp 1 10.0.0.1 65536 typ host").ok());
-  EXPECT_FALSE(parseCandidate("1 1 udp 1 10.0.0.1 9 typ host generation").ok());
+  EXPECT_FALSE(parseCandidate("f:o 1 udp 1 203.0.113.1 9 typ host").ok());  // ':' is not an ice-char
+  EXPECT_FALSE(parseCandidate("1 257 udp 1 203.0.113.1 9 typ host").ok());
+  EXPECT_FALSE(parseCandidate("1 1 udp 1 203.0.113.1 -9 typ host").ok());
+  EXPECT_FALSE(parseCandidate("1 1 udp 1 203.0.113.1 65536 typ host").ok());
+  EXPECT_FALSE(parseCandidate("1 1 udp 1 203.0.113.1 9 typ host generation").ok());
 }
 
 TEST(SdpAttributes, RidWithRestrictions) {

@@ -71,23 +71,23 @@ TEST(SdpParser, BadRtpmapPayloadType) {
 }
 
 TEST(SdpParser, BadCandidate) {
-  const std::string good = "a=candidate:1 1 udp 2130706431 10.0.0.1 5000 typ host\r\n";
+  const std::string good = "a=candidate:1 1 udp 2130706431 203.0.113.1 5000 typ host\r\n";
   ASSERT_TRUE(parse(Head + Audio + good).ok());
-  expectError(Head + Audio + "a=candidate:1 1 udp 2130706431 10.0.0.1 70000 typ host\r\n", 9,
+  expectError(Head + Audio + "a=candidate:1 1 udp 2130706431 203.0.113.1 70000 typ host\r\n", 9,
               "a=candidate: bad port '70000'");
-  expectError(Head + Audio + "a=candidate:1 1 udp 2130706431 10.0.0.1 port typ host\r\n", 9, "bad port");
-  expectError(Head + Audio + "a=candidate:1 1 udp 2130706431 10.0.0.1 5000 host\r\n", 9, "expected 'typ'");
-  expectError(Head + Audio + "a=candidate:1 0 udp 1 10.0.0.1 5000 typ host\r\n", 9, "bad component");
-  expectError(Head + Audio + "a=candidate:1 1 udp 99999999999 10.0.0.1 5000 typ host\r\n", 9, "bad priority");
-  expectError(Head + Audio + "a=candidate:1 1 udp 1 10.0.0.1 5000 typ srflx raddr\r\n", 9, "has no value");
-  expectError(Head + Audio + "a=candidate:1 1 tcp 1 10.0.0.1 5000 typ host tcptype up\r\n", 9, "bad tcptype");
-  expectError(Head + Audio + "a=candidate:1 1 udp 1 10.0.0.1 5000 typ host rport x\r\n", 9, "bad rport");
+  expectError(Head + Audio + "a=candidate:1 1 udp 2130706431 203.0.113.1 port typ host\r\n", 9, "bad port");
+  expectError(Head + Audio + "a=candidate:1 1 udp 2130706431 203.0.113.1 5000 host\r\n", 9, "expected 'typ'");
+  expectError(Head + Audio + "a=candidate:1 0 udp 1 203.0.113.1 5000 typ host\r\n", 9, "bad component");
+  expectError(Head + Audio + "a=candidate:1 1 udp 99999999999 203.0.113.1 5000 typ host\r\n", 9, "bad priority");
+  expectError(Head + Audio + "a=candidate:1 1 udp 1 203.0.113.1 5000 typ srflx raddr\r\n", 9, "has no value");
+  expectError(Head + Audio + "a=candidate:1 1 tcp 1 203.0.113.1 5000 typ host tcptype up\r\n", 9, "bad tcptype");
+  expectError(Head + Audio + "a=candidate:1 1 udp 1 203.0.113.1 5000 typ host rport x\r\n", 9, "bad rport");
 }
 
 TEST(SdpParser, UnsupportedCandidateIsKeptNotFatal) {
   // RFC 8839 §5.1: candidates with an unknown transport or type are ignored.
-  auto r = parse(Head + Audio + "a=candidate:1 1 sctp 1 10.0.0.1 5000 typ host\r\n" +
-                 "a=candidate:2 1 udp 1 10.0.0.1 5000 typ weird\r\n");
+  auto r = parse(Head + Audio + "a=candidate:1 1 sctp 1 203.0.113.1 5000 typ host\r\n" +
+                 "a=candidate:2 1 udp 1 203.0.113.1 5000 typ weird\r\n");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_TRUE(r->media[0].candidates.empty());
   ASSERT_EQ(r->media[0].otherAttributes.size(), 2u);
