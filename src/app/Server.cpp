@@ -10,6 +10,7 @@
 
 #include "app/ProcessMetrics.hpp"
 #include "app/Service.hpp"
+#include "app/ServiceRegistry.hpp"
 #include "app/Version.hpp"
 #include "common/Log.hpp"
 #include "common/Metrics.hpp"
@@ -137,7 +138,7 @@ int runServer(const std::string& role, Config config) {
   std::string scheme = config.plainHttp ? "http" : "https";
   std::string url = scheme + "://" + shownHost + ":" + std::to_string(port) + "/";
   ServiceContext context{config, loop, router, url};
-  std::vector<std::unique_ptr<Service>> services;  // roles add theirs as they are built
+  auto services = makeServices(role, config);
   for (auto& service : services) {
     if (auto r = service->start(context); !r) {
       MLOG_ERROR("{}: {}", service->name(), r.error().message);
