@@ -176,6 +176,19 @@ void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
     port->check(CLI::Range(1, 65535));
   }
 
+  b.option<int>(All | Sfu, "media-port", "First media port (UDP and TCP): worker i uses media-port + i; 0 picks free ports",
+                [](Config& c, const int& v) -> Result<void> {
+                  if (v < 0 || v > 65535) return makeError("invalid_flag", "--media-port: " + std::to_string(v) + " is not from 0 to 65535");
+                  c.mediaPort = v;
+                  return {};
+                });
+  b.option<int>(All | Sfu, "media-workers", "Media worker threads (default: one per core)",
+                [](Config& c, const int& v) -> Result<void> {
+                  if (v < 0 || v > 256) return makeError("invalid_flag", "--media-workers: " + std::to_string(v) + " is not from 0 to 256");
+                  c.mediaWorkers = v;
+                  return {};
+                });
+
   if (b.role & (All | Api)) {
     auto addMail = [&](const std::string& flag, auto member) {
       using Elem = typename std::remove_reference_t<decltype(mail.*member)>::value_type;

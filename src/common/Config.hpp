@@ -64,6 +64,10 @@ struct Config {
   std::string ip;                // public IP announced (TURN relay address, media candidates)
   std::string directory;         // fsserver storage directory
 
+  // --- Media plane (sfuserver) ---
+  int mediaPort = 40000;         // worker i listens on UDP and TCP mediaPort + i; 0: ephemeral (tests)
+  int mediaWorkers = 0;          // media worker threads; 0: one per core
+
   // --- Operation ---
   std::string dataDir = "meeting-data";
   std::string listen;            // host:port of the HTTPS listener; empty: role default
