@@ -137,7 +137,7 @@ int runServer(const std::string& role, Config config) {
   if (shownHost.find(':') != std::string::npos) shownHost = "[" + shownHost + "]";
   std::string scheme = config.plainHttp ? "http" : "https";
   std::string url = scheme + "://" + shownHost + ":" + std::to_string(port) + "/";
-  ServiceContext context{config, loop, router, url};
+  ServiceContext context{config, loop, router, url, host};
   auto services = makeServices(role, config);
   for (auto& service : services) {
     if (auto r = service->start(context); !r) {

@@ -15,6 +15,7 @@ struct ServiceContext {
   net::EventLoop& controlLoop;   // the HTTP/control thread; media services run their own loops
   net::HttpRouter& router;
   std::string publicUrl;         // what clients are told, e.g. https://127.0.0.1:8443
+  std::string listenHost;        // the address the HTTPS listener binds (media binds there too)
 };
 
 class Service {
