@@ -189,6 +189,42 @@ void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
                   return {};
                 });
 
+  // TURN relay (turnserver; `meeting all` runs it too).
+  b.option<bool>(All | Turn, "allow-loopback-peers", "Let TURN relay to 127.0.0.0/8 and ::1 (tests only)",
+                 [](Config& c, const bool& v) -> Result<void> { c.turnAllowLoopbackPeers = v; return {}; });
+  b.option<std::string>(All | Turn, "relay-ports", "TURN relay port range MIN-MAX (default 49152-65535)",
+                        [](Config& c, const std::string& v) -> Result<void> {
+                          auto dash = v.find('-');
+                          int lo = 0, hi = 0;
+                          bool ok = dash != std::string::npos;
+                          if (ok) {
+                            auto [p1, e1] = std::from_chars(v.data(), v.data() + dash, lo);
+                            auto [p2, e2] = std::from_chars(v.data() + dash + 1, v.data() + v.size(), hi);
+                            ok = e1 == std::errc() && p1 == v.data() + dash && e2 == std::errc() &&
+                                 p2 == v.data() + v.size() && lo >= 1 && lo <= hi && hi <= 65535;
+                          }
+                          if (!ok) return makeError("invalid_flag", "--relay-ports: '" + v + "' is not MIN-MAX within 1-65535");
+                          c.turnRelayPortMin = lo;
+                          c.turnRelayPortMax = hi;
+                          return {};
+                        });
+  b.text(All | Turn, "allowed-peers", "Comma-separated CIDR ranges TURN may relay to despite the private-range defaults",
+         &Config::turnAllowedPeers);
+  b.text(All | Turn, "denied-peers", "Comma-separated CIDR ranges TURN never relays to", &Config::turnDeniedPeers);
+  b.text(All | Turn, "realm", "TURN realm (default meeting)", &Config::turnRealm, checkNonEmpty);
+  b.option<int>(All | Turn, "turn-workers", "TURN worker threads (default: one per core)",
+                [](Config& c, const int& v) -> Result<void> {
+                  if (v < 0 || v > 256) return makeError("invalid_flag", "--turn-workers: " + std::to_string(v) + " is not from 0 to 256");
+                  c.turnWorkers = v;
+                  return {};
+                });
+  b.option<int>(All | Turn, "tls-port", "TURN over TLS port (default 5349)",
+                [](Config& c, const int& v) -> Result<void> {
+                  if (v < 1 || v > 65535) return makeError("invalid_flag", "--tls-port: " + std::to_string(v) + " is not from 1 to 65535");
+                  c.turnPortTls = v;
+                  return {};
+                });
+
   if (b.role & (All | Api)) {
     auto addMail = [&](const std::string& flag, auto member) {
       using Elem = typename std::remove_reference_t<decltype(mail.*member)>::value_type;

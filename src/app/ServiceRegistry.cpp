@@ -1,5 +1,9 @@
 #include "app/ServiceRegistry.hpp"
 
+#if MEETING_HAS_TURN
+#include "turn/TurnService.hpp"
+#endif
+
 // One include and one block per role module; keep the blocks in start order (the apiserver
 // first so that media servers in the same process can register with it).
 
@@ -9,6 +13,9 @@ std::vector<std::unique_ptr<Service>> makeServices(const std::string& role, cons
   std::vector<std::unique_ptr<Service>> services;
   [[maybe_unused]] auto runs = [&role](const char* name) { return role == "all" || role == name; };
   [[maybe_unused]] const Config& cfg = config;
+#if MEETING_HAS_TURN
+  if (runs("turnserver")) services.push_back(std::make_unique<turn::TurnService>());
+#endif
   return services;
 }
 

@@ -68,6 +68,17 @@ struct Config {
   int mediaPort = 40000;         // worker i listens on UDP and TCP mediaPort + i; 0: ephemeral (tests)
   int mediaWorkers = 0;          // media worker threads; 0: one per core
 
+  // --- TURN relay (turnserver) ---
+  bool turnAllowLoopbackPeers = false;  // relay to 127.0.0.0/8 and ::1 (tests, local benchmarks)
+  int turnRelayPortMin = 49152;         // relay sockets take ports from this range
+  int turnRelayPortMax = 65535;
+  std::string turnAllowedPeers;         // comma-separated CIDR ranges relayed to despite the defaults
+  std::string turnDeniedPeers;          // comma-separated CIDR ranges never relayed to
+  int turnWorkers = 0;                  // TURN worker threads; 0: one per core
+  std::string turnRealm = "meeting";    // long-term credential realm (RFC 8489 §9.2)
+  int64_t turnBandwidth = 0;            // bytes per second per allocation; 0: unlimited
+  int turnMaxAllocationsPerUser = 10;
+
   // --- Operation ---
   std::string dataDir = "meeting-data";
   std::string listen;            // host:port of the HTTPS listener; empty: role default

@@ -7,6 +7,7 @@
 #include "proto/stun/ChannelData.hpp"
 #include "proto/stun/StunBuilder.hpp"
 #include "proto/stun/StunIntegrity.hpp"
+#include "turn/ChannelFraming.hpp"
 
 namespace meeting::turn {
 
@@ -79,11 +80,11 @@ const Allocation* TurnServer::findAllocation(const ClientKey& client) const {
 void TurnServer::handleClientPacket(const ClientKey& client, std::span<const uint8_t> data, TimePoint now,
                                     int64_t wallSeconds) {
   if (data.empty()) return;
-  // RFC 7983 / RFC 8656 §12.4: first byte 0-3 is STUN, 0x40-0x4F (channels 0x4000-0x4FFF) ChannelData.
+  // RFC 7983 / RFC 8656 §12.4: first byte 0-3 is STUN, 0x40-0x7F ChannelData (see ChannelFraming).
   const uint8_t first = data[0];
   if (first < 4) {
     handleStun(client, data, now, wallSeconds);
-  } else if (first >= 0x40 && first <= 0x4F) {
+  } else if (first >= 0x40 && first <= 0x7F) {
     handleChannelData(client, data, now);
   } else {
     stats_.malformed.inc();
@@ -91,7 +92,7 @@ void TurnServer::handleClientPacket(const ClientKey& client, std::span<const uin
 }
 
 void TurnServer::handleChannelData(const ClientKey& client, std::span<const uint8_t> data, TimePoint now) {
-  auto cd = parseChannelData(data);
+  auto cd = parseChannelMessage(data);
   if (!cd) {
     stats_.malformed.inc();
     return;
@@ -424,7 +425,7 @@ void TurnServer::handleCreatePermission(Request& r, Allocation& a) {
 void TurnServer::handleChannelBind(Request& r, Allocation& a) {
   auto number = r.msg.channelNumber();
   auto peer = r.msg.xorPeerAddress();
-  if (!number || !isValidChannelNumber(*number) || !peer) {
+  if (!number || !isChannelNumber(*number) || !peer) {
     sendError(r, 400, "Bad Request");
     return;
   }
@@ -500,8 +501,7 @@ void TurnServer::handlePeerPacket(uint32_t relayId, const Address& peer, std::sp
   if (const auto* ch = a.channelByPeer(peer, now)) {
     // RFC 8656 §12.5: ChannelData, padded to 4 bytes over TCP/TLS.
     uint8_t* start = buffer.data() + offset - ChannelDataHeaderSize;
-    ByteWriter w(std::span<uint8_t>(start, ChannelDataHeaderSize));
-    writeChannelDataHeader(w, ch->number, length);
+    writeChannelHeader(start, ch->number, length);
     size_t total = ChannelDataHeaderSize + length;
     if (stream) {
       const size_t pad = (4 - (length & 3)) & 3;

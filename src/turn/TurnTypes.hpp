@@ -114,6 +114,7 @@ struct TurnStats {
   LocalCounter droppedBandwidth;
   LocalCounter peerRefused;         ///< 403 by the peer-address policy
   LocalCounter malformed;
+  LocalCounter droppedSendFailed;   ///< socket buffer full or send error
   std::atomic<uint64_t> activeAllocations{0};
 };
 

@@ -372,7 +372,8 @@ TEST_F(TurnServerTest, ChannelBindRelaysBothWaysAndExpiresAfterTenMinutes) {
 TEST_F(TurnServerTest, ChannelRules) {
   ASSERT_EQ(codeOf(allocate()), 0);
   EXPECT_EQ(codeOf(bind(0x3FFF, peer)), 400);
-  EXPECT_EQ(codeOf(bind(0x5000, peer)), 400);
+  EXPECT_EQ(codeOf(bind(0x8000, peer)), 400);
+  EXPECT_EQ(codeOf(bind(0x7FFF, Address::v4({198, 51, 100, 30}, 1))), 0);  // RFC 5766 range, as coturn
   ASSERT_EQ(codeOf(bind(0x4000, peer)), 0);
   EXPECT_EQ(codeOf(bind(0x4001, peer)), 400);  // peer already on another channel
   EXPECT_EQ(codeOf(bind(0x4000, peer)), 0);    // refresh

@@ -1,0 +1,132 @@
+#include "turn/StreamConnection.hpp"
+
+#include <boost/asio/write.hpp>
+
+#include <cstring>
+
+#include "turn/ChannelFraming.hpp"
+#include "turn/TurnWorker.hpp"
+
+namespace meeting::turn {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+constexpr size_t ReadBuffer = 128 * 1024;      // > the largest frame (65,535 + 20)
+constexpr size_t MaxPendingWrite = 4 << 20;   // a client this far behind loses relayed data
+
+template <typename Stream>
+class Connection final : public StreamConnection {
+ public:
+  template <typename... Args>
+  Connection(TurnWorker& w, ClientKey key, Args&&... args)
+      : StreamConnection(w, key), stream_(std::forward<Args>(args)...), in_(ReadBuffer) {
+    pending_.reserve(64 * 1024);
+    writing_.reserve(64 * 1024);
+  }
+
+  void start() override {
+    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+      stream_.set_option(tcp::no_delay(true));
+      read();
+    } else {
+      stream_.next_layer().set_option(tcp::no_delay(true));
+      auto self = shared_from_this();
+      stream_.async_handshake(asio::ssl::stream_base::server, [this, self](const boost::system::error_code& ec) {
+        if (ec) return close();
+        read();
+      });
+    }
+  }
+
+  void send(std::span<const uint8_t> data) override {
+    if (closed_ || pending_.size() + data.size() > MaxPendingWrite) return;
+    pending_.insert(pending_.end(), data.begin(), data.end());
+    if (!writeInFlight_) write();
+  }
+
+  void close() override {
+    if (closed_) return;
+    closed_ = true;
+    boost::system::error_code ignored;
+    lowest().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close(ignored);
+    worker_.onStreamClosed(*this);  // may drop the last reference held by the worker
+  }
+
+ private:
+  tcp::socket& lowest() {
+    if constexpr (std::is_same_v<Stream, tcp::socket>) return stream_;
+    else return stream_.next_layer();
+  }
+
+  void read() {
+    if (closed_) return;
+    auto self = shared_from_this();
+    stream_.async_read_some(asio::buffer(in_.data() + used_, in_.size() - used_),
+                            [this, self](const boost::system::error_code& ec, size_t n) {
+                              if (ec || closed_) return close();
+                              used_ += n;
+                              if (!consume()) return close();
+                              read();
+                            });
+  }
+
+  // Hands every complete frame to the worker; false when the stream is out of sync.
+  bool consume() {
+    size_t offset = 0;
+    while (offset < used_) {
+      std::span<const uint8_t> rest(in_.data() + offset, used_ - offset);
+      auto frame = findTurnStreamFrame(rest);
+      if (frame.kind == proto::stun::FrameKind::Invalid) return false;
+      if (frame.kind == proto::stun::FrameKind::NeedMore || frame.size > rest.size()) {
+        if (frame.size > in_.size()) return false;
+        break;
+      }
+      worker_.onStreamFrame(*this, rest.first(frame.size));
+      if (closed_) return true;
+      offset += frame.size;
+    }
+    worker_.flush();  // relayed payloads point into in_: send them before it moves
+    if (offset > 0) {
+      std::memmove(in_.data(), in_.data() + offset, used_ - offset);
+      used_ -= offset;
+    }
+    return true;
+  }
+
+  void write() {
+    if (pending_.empty() || closed_) return;
+    writing_.swap(pending_);
+    pending_.clear();
+    writeInFlight_ = true;
+    auto self = shared_from_this();
+    asio::async_write(stream_, asio::buffer(writing_), [this, self](const boost::system::error_code& ec, size_t) {
+      writeInFlight_ = false;
+      writing_.clear();
+      if (ec) return close();
+      write();
+    });
+  }
+
+  Stream stream_;
+  std::vector<uint8_t> in_;
+  size_t used_ = 0;
+  std::vector<uint8_t> pending_, writing_;
+  bool writeInFlight_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+std::shared_ptr<StreamConnection> StreamConnection::makeTcp(TurnWorker& w, ClientKey key, tcp::socket s) {
+  return std::make_shared<Connection<tcp::socket>>(w, key, std::move(s));
+}
+
+std::shared_ptr<StreamConnection> StreamConnection::makeTls(TurnWorker& w, ClientKey key, tcp::socket s,
+                                                            asio::ssl::context& context) {
+  return std::make_shared<Connection<asio::ssl::stream<tcp::socket>>>(w, key, std::move(s), context);
+}
+
+}  // namespace meeting::turn

@@ -1,0 +1,225 @@
+#include "turn/TurnService.hpp"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+
+#include <mutex>
+#include <sstream>
+
+#include "common/Log.hpp"
+#include "common/Metrics.hpp"
+#include "net/Tls.hpp"
+
+namespace meeting::turn {
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr uint16_t DefaultPort = 3478;     // RFC 8656 §4
+constexpr uint16_t DefaultTlsPort = 5349;  // RFC 8656 §4
+
+Address toAddress(const asio::ip::address& ip) {
+  if (ip.is_v4()) return Address::v4(ip.to_v4().to_bytes(), 0);
+  return Address::v6(ip.to_v6().to_bytes(), 0);
+}
+
+// Every address of this host: the relay must not reach the server itself (RFC 8656 §21.3).
+std::vector<Address> localAddresses() {
+  std::vector<Address> out;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return out;
+  for (auto* it = list; it; it = it->ifa_next) {
+    if (!it->ifa_addr) continue;
+    if (auto a = proto::stun::addressFromSockaddr(it->ifa_addr)) out.push_back(*a);
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+std::optional<Address> firstPublicV4() {
+  for (const auto& a : localAddresses()) {
+    if (a.family == AddressFamily::IPv4 && !isLoopback(a)) return a;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> splitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+Result<std::shared_ptr<asio::ssl::context>> tlsContext(const Config& config) {
+  Result<net::TlsIdentity> identity = makeError("", "");
+  if (!config.turnCertDir.empty()) {
+    std::string dir = resolvePathAlias(config.turnCertDir, config.dataDir);
+    identity = net::loadTlsIdentity(dir + "/fullchain.pem", dir + "/privkey.pem");
+    if (!identity) return makeError("invalid_config", "turn_certdir: " + identity.error().message);
+  } else {
+    identity = net::resolveTlsIdentity(config);
+    if (!identity) return identity.error();
+  }
+  return net::makeServerContext(*identity);
+}
+
+struct MetricsExport {
+  std::mutex mutex;
+  std::vector<std::weak_ptr<TurnStats>> stats;
+};
+
+MetricsExport& metricsExport() {
+  static MetricsExport e;
+  return e;
+}
+
+void renderMetrics(std::string& out) {
+  auto& e = metricsExport();
+  TurnStats sum;
+  uint64_t active = 0;
+  {
+    std::lock_guard lock(e.mutex);
+    std::erase_if(e.stats, [](const std::weak_ptr<TurnStats>& w) { return w.expired(); });
+    for (auto& w : e.stats) {
+      auto s = w.lock();
+      if (!s) continue;
+      active += s->activeAllocations.load(std::memory_order_relaxed);
+      sum.allocationsCreated.inc(s->allocationsCreated.value());
+      sum.authFailures.inc(s->authFailures.value());
+      sum.unauthorizedDropped.inc(s->unauthorizedDropped.value());
+      sum.packetsToPeer.inc(s->packetsToPeer.value());
+      sum.packetsToClient.inc(s->packetsToClient.value());
+      sum.bytesToPeer.inc(s->bytesToPeer.value());
+      sum.bytesToClient.inc(s->bytesToClient.value());
+      sum.peerRefused.inc(s->peerRefused.value());
+      sum.droppedNoPermission.inc(s->droppedNoPermission.value());
+      sum.droppedBandwidth.inc(s->droppedBandwidth.value());
+      sum.droppedSendFailed.inc(s->droppedSendFailed.value());
+      sum.malformed.inc(s->malformed.value());
+    }
+  }
+  auto family = [&](const char* name, const char* type, const char* help) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  };
+  auto line = [&](const char* name, const char* labels, uint64_t v) {
+    out += std::string(name) + labels + " " + std::to_string(v) + "\n";
+  };
+  family("meeting_turn_allocations", "gauge", "TURN allocations now active");
+  line("meeting_turn_allocations", "", active);
+  family("meeting_turn_allocations_created_total", "counter", "TURN allocations created");
+  line("meeting_turn_allocations_created_total", "", sum.allocationsCreated.value());
+  family("meeting_turn_relayed_packets_total", "counter", "Packets relayed, by direction");
+  line("meeting_turn_relayed_packets_total", "{direction=\"to_peer\"}", sum.packetsToPeer.value());
+  line("meeting_turn_relayed_packets_total", "{direction=\"to_client\"}", sum.packetsToClient.value());
+  family("meeting_turn_relayed_bytes_total", "counter", "Payload bytes relayed, by direction");
+  line("meeting_turn_relayed_bytes_total", "{direction=\"to_peer\"}", sum.bytesToPeer.value());
+  line("meeting_turn_relayed_bytes_total", "{direction=\"to_client\"}", sum.bytesToClient.value());
+  family("meeting_turn_auth_failures_total", "counter", "Requests with wrong or expired credentials");
+  line("meeting_turn_auth_failures_total", "", sum.authFailures.value());
+  family("meeting_turn_unauthorized_dropped_total", "counter", "401 answers suppressed by the rate limit");
+  line("meeting_turn_unauthorized_dropped_total", "", sum.unauthorizedDropped.value());
+  family("meeting_turn_peer_refused_total", "counter", "Permissions refused by the peer-address policy");
+  line("meeting_turn_peer_refused_total", "", sum.peerRefused.value());
+  family("meeting_turn_dropped_packets_total", "counter", "Packets not relayed, by reason");
+  line("meeting_turn_dropped_packets_total", "{reason=\"no_permission\"}", sum.droppedNoPermission.value());
+  line("meeting_turn_dropped_packets_total", "{reason=\"bandwidth\"}", sum.droppedBandwidth.value());
+  line("meeting_turn_dropped_packets_total", "{reason=\"send_failed\"}", sum.droppedSendFailed.value());
+  line("meeting_turn_dropped_packets_total", "{reason=\"malformed\"}", sum.malformed.value());
+}
+
+}  // namespace
+
+void exportMetrics(const TurnRuntime& runtime) {
+  auto& e = metricsExport();
+  static std::once_flag registered;
+  std::call_once(registered, [] { MetricsRegistry::global().addCollector(renderMetrics); });
+  std::lock_guard lock(e.mutex);
+  for (const auto& s : runtime.stats()) e.stats.push_back(s);
+}
+
+Result<TurnRuntimeOptions> runtimeOptionsFromConfig(const Config& config) {
+  TurnRuntimeOptions o;
+  o.port = config.turnPort > 0 ? static_cast<uint16_t>(config.turnPort) : DefaultPort;
+  boost::system::error_code ec;
+  if (!config.turnIface.empty()) {
+    auto iface = resolveInterface(config.turnIface, "turn_iface");
+    if (!iface) return iface.error();
+    o.listenIp = asio::ip::make_address(*iface, ec);
+    if (ec) return makeError("invalid_config", "turn_iface: " + *iface + " is not an address");
+  }
+  // The relayed address announced is --ip (seed 001); else the listening address; else this
+  // host's first non-loopback IPv4 address.
+  std::optional<Address> announced;
+  if (!config.ip.empty()) {
+    auto ip = asio::ip::make_address(config.ip, ec);
+    if (ec) return makeError("invalid_flag", "--ip: " + config.ip + " is not an address");
+    announced = toAddress(ip);
+  } else if (!o.listenIp.is_unspecified()) {
+    announced = toAddress(o.listenIp);
+  } else {
+    announced = firstPublicV4();
+  }
+  if (!announced) announced = Address::v4({127, 0, 0, 1}, 0);
+  if (announced->family == AddressFamily::IPv4) o.announcedV4 = *announced;
+  else o.announcedV6 = *announced;
+
+  o.relayPortMin = static_cast<uint16_t>(config.turnRelayPortMin);
+  o.relayPortMax = static_cast<uint16_t>(config.turnRelayPortMax);
+  o.workers = config.turnWorkers > 0 ? static_cast<size_t>(config.turnWorkers) : 0;
+  o.turn.secret = config.secret;
+  if (!config.turnRealm.empty()) o.turn.realm = config.turnRealm;
+  if (config.turnBandwidth > 0) o.turn.bandwidthBytesPerSecond = static_cast<uint64_t>(config.turnBandwidth);
+  if (config.turnMaxAllocationsPerUser > 0) o.turn.maxAllocationsPerUser = static_cast<size_t>(config.turnMaxAllocationsPerUser);
+
+  o.policy.setAllowLoopback(config.turnAllowLoopbackPeers);
+  for (const auto& text : splitList(config.turnAllowedPeers)) {
+    auto r = IpRange::parse(text);
+    if (!r) return makeError("invalid_flag", "--allowed-peers: '" + text + "' is not an address or CIDR range");
+    o.policy.addAllowed(*r);
+  }
+  for (const auto& text : splitList(config.turnDeniedPeers)) {
+    auto r = IpRange::parse(text);
+    if (!r) return makeError("invalid_flag", "--denied-peers: '" + text + "' is not an address or CIDR range");
+    o.policy.addDenied(*r);
+  }
+  for (const auto& a : localAddresses()) o.policy.addOwnAddress(a);
+  o.policy.addOwnAddress(*announced);
+  return o;
+}
+
+Result<void> TurnService::startWith(const Config& config) {
+  auto options = runtimeOptionsFromConfig(config);
+  if (!options) return options.error();
+  if (config.secret.empty()) {
+    // An empty HMAC key would let anyone mint credentials: use a random one nobody knows, so the
+    // relay is closed until a --secret shared with the apiserver is given.
+    auto key = NonceService::randomKey();
+    options->turn.secret.assign(reinterpret_cast<const char*>(key.data()), key.size());
+    MLOG_WARN("turnserver: no --secret: no TURN credentials will be accepted");
+  }
+  if (config.turnPortTls >= 0) {
+    auto tls = tlsContext(config);
+    if (!tls) {
+      MLOG_WARN("turnserver: no TLS listener: {}", tls.error().message);
+    } else {
+      options->tls = *tls;
+      options->tlsPort = config.turnPortTls > 0 ? static_cast<uint16_t>(config.turnPortTls) : DefaultTlsPort;
+    }
+  }
+  if (auto r = runtime_.start(*options); !r) return r;
+  exportMetrics(runtime_);
+  MLOG_INFO("turnserver: UDP/TCP {} port {}{}, relay ports {}-{}, {} workers, peers {}", options->listenIp.to_string(),
+            runtime_.port(), runtime_.tlsPort() ? ", TLS port " + std::to_string(runtime_.tlsPort()) : std::string(),
+            options->relayPortMin, options->relayPortMax, runtime_.load().workers,
+            config.turnAllowLoopbackPeers ? "incl. loopback (test mode)" : "public only");
+  return {};
+}
+
+Result<void> TurnService::start(app::ServiceContext& context) { return startWith(context.config); }
+
+void TurnService::stop() { runtime_.stop(); }
+
+}  // namespace meeting::turn

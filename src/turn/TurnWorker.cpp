@@ -1,0 +1,307 @@
+#include "turn/TurnWorker.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <boost/asio/detail/socket_option.hpp>
+
+#include "common/Log.hpp"
+#include "turn/StreamConnection.hpp"
+
+namespace meeting::turn {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+constexpr int SocketBuffer = 4 << 20;  // absorb bursts between two loop turns
+constexpr size_t MaxDrainBatches = 8;  // then yield to the other sockets of the loop
+
+Error bindError(const std::string& what, const boost::system::error_code& ec) {
+  return makeError("turn_bind", what + ": " + ec.message());
+}
+
+Address toAddress(const asio::ip::address& ip, uint16_t port) {
+  if (ip.is_v4()) return Address::v4(ip.to_v4().to_bytes(), port);
+  return Address::v6(ip.to_v6().to_bytes(), port);
+}
+
+template <typename Socket>
+void setBuffers(Socket& s) {
+  boost::system::error_code ignored;
+  s.set_option(asio::socket_base::receive_buffer_size(SocketBuffer), ignored);
+  s.set_option(asio::socket_base::send_buffer_size(SocketBuffer), ignored);
+}
+
+Result<void> listenOn(tcp::acceptor& a, const tcp::endpoint& ep) {
+  boost::system::error_code ec;
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) a.set_option(ReusePort(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return bindError("TCP " + ep.address().to_string() + ":" + std::to_string(ep.port()), ec);
+  return {};
+}
+
+}  // namespace
+
+struct TurnWorker::Relay {
+  Relay(asio::io_context& ctx) : socket(ctx) {}
+  uint32_t id = 0;
+  uint16_t port = 0;
+  udp::socket socket;
+  bool closed = false;
+};
+
+TurnWorker::TurnWorker(net::EventLoop& loop, TurnShared& shared, TurnStats& stats, uint32_t index)
+    : loop_(loop), shared_(shared), stats_(stats), index_(index), udp_(loop.context()), tcp_(loop.context()),
+      tls_(loop.context()) {
+  core_ = std::make_unique<TurnServer>(shared.options, shared.policy, *this, shared.budget, shared.nonceKey, stats);
+}
+
+TurnWorker::~TurnWorker() = default;
+
+Result<void> TurnWorker::bind(const asio::ip::address& ip, uint16_t port, std::optional<uint16_t> tlsPort) {
+  boost::system::error_code ec;
+  udp::endpoint uep(ip, port);
+  udp_.open(uep.protocol(), ec);
+  if (!ec) udp_.set_option(udp::socket::reuse_address(true), ec);
+  if (!ec) udp_.set_option(ReusePort(true), ec);
+  if (!ec) udp_.bind(uep, ec);
+  if (ec) return bindError("UDP " + ip.to_string() + ":" + std::to_string(port), ec);
+  setBuffers(udp_);
+  udp_.non_blocking(true, ec);
+  const uint16_t bound = udp_.local_endpoint().port();
+  if (auto r = listenOn(tcp_, tcp::endpoint(ip, bound)); !r) return r;
+  if (tlsPort && shared_.tls) {
+    if (auto r = listenOn(tls_, tcp::endpoint(ip, *tlsPort)); !r) return r;
+  }
+  return {};
+}
+
+uint16_t TurnWorker::udpPort() const {
+  boost::system::error_code ec;
+  auto ep = udp_.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+uint16_t TurnWorker::tlsPort() const {
+  boost::system::error_code ec;
+  auto ep = tls_.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+void TurnWorker::start() {
+  armUdp();
+  accept(tcp_, false);
+  if (tls_.is_open()) accept(tls_, true);
+  expiryTimer_ = loop_.runEvery(std::chrono::seconds(1), [this] { core_->expire(now()); });
+}
+
+void TurnWorker::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (expiryTimer_) loop_.cancel(expiryTimer_);
+  boost::system::error_code ignored;
+  udp_.close(ignored);
+  tcp_.close(ignored);
+  tls_.close(ignored);
+  auto streams = std::move(streams_);
+  for (auto& [id, c] : streams) c->close();
+  core_.reset();  // closes every relay through closeRelay()
+  relays_.clear();
+}
+
+void TurnWorker::armUdp() {
+  udp_.async_wait(udp::socket::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    onUdpReadable();
+    armUdp();
+  });
+}
+
+void TurnWorker::onUdpReadable() {
+  const int fd = udp_.native_handle();
+  for (size_t round = 0; round < MaxDrainBatches; ++round) {
+    const size_t n = batch_.receive(fd);
+    if (n == 0) break;
+    const TimePoint t = now();
+    const int64_t wall = wallSeconds();
+    batching_ = true;
+    for (size_t i = 0; i < n; ++i) {
+      if (batch_.truncated(i)) continue;
+      auto from = proto::stun::addressFromSockaddr(batch_.source(i));
+      if (!from) continue;
+      ClientKey key{ClientTransport::Udp, index_, *from};
+      core_->handleClientPacket(key, batch_.slot(i).subspan(RecvBatch::Headroom, batch_.length(i)), t, wall);
+    }
+    batching_ = false;
+    flush();
+    if (n < RecvBatch::Size) break;
+  }
+}
+
+void TurnWorker::armRelay(const std::shared_ptr<Relay>& relay) {
+  relay->socket.async_wait(udp::socket::wait_read, [this, relay](const boost::system::error_code& ec) {
+    if (ec || relay->closed || stopped_) return;
+    onRelayReadable(relay);
+    if (!relay->closed) armRelay(relay);
+  });
+}
+
+void TurnWorker::onRelayReadable(const std::shared_ptr<Relay>& relay) {
+  const int fd = relay->socket.native_handle();
+  for (size_t round = 0; round < MaxDrainBatches && !relay->closed; ++round) {
+    const size_t n = batch_.receive(fd);
+    if (n == 0) break;
+    const TimePoint t = now();
+    batching_ = true;
+    for (size_t i = 0; i < n; ++i) {
+      if (batch_.truncated(i)) continue;
+      auto from = proto::stun::addressFromSockaddr(batch_.source(i));
+      if (!from) continue;
+      core_->handlePeerPacket(relay->id, *from, batch_.slot(i), RecvBatch::Headroom, batch_.length(i), t);
+    }
+    batching_ = false;
+    flush();
+    if (n < RecvBatch::Size) break;
+  }
+}
+
+void TurnWorker::flush() {
+  if (queue_.empty()) return;
+  if (size_t dropped = queue_.flush(); dropped > 0) stats_.droppedSendFailed.inc(dropped);
+}
+
+void TurnWorker::sendToClient(const ClientKey& client, std::span<const uint8_t> data) {
+  if (client.transport == ClientTransport::Udp) {
+    if (batching_ && batch_.owns(data.data())) {
+      queue_.push(udp_.native_handle(), data, client.remote);
+    } else if (!sendDatagram(udp_.native_handle(), data, client.remote)) {
+      stats_.droppedSendFailed.inc();
+    }
+    return;
+  }
+  auto it = streams_.find(client.connection);
+  if (it != streams_.end()) it->second->send(data);
+}
+
+void TurnWorker::sendToPeer(uint32_t relayId, const Address& peer, std::span<const uint8_t> data) {
+  auto it = relays_.find(relayId);
+  if (it == relays_.end()) return;
+  // Client frames stay in the receive batch (UDP) or the connection buffer (TCP) until flush().
+  queue_.push(it->second->socket.native_handle(), data, peer);
+}
+
+std::optional<RelayEndpoint> TurnWorker::openRelay(const RelayRequest& request, RelayError& error) {
+  const bool v6 = request.family == AddressFamily::IPv6;
+  if (v6 && !shared_.announcedV6) {
+    error = RelayError::FamilyUnsupported;
+    return std::nullopt;
+  }
+  asio::ip::address bindIp = shared_.relayBind;
+  if (v6 && bindIp.is_v4()) bindIp = asio::ip::address_v6::any();
+  if (!v6 && bindIp.is_v6()) bindIp = asio::ip::address_v4::any();
+  const TimePoint t = now();
+  std::optional<RelayEndpoint> result;
+  std::optional<uint64_t> token = request.reservationToken;
+  for (int attempt = 0; attempt < 16 && !result; ++attempt) {
+    RelayPortPool::Grant grant;
+    if (token) {
+      auto port = shared_.ports->acquireReserved(*token, t);
+      if (!port) {
+        error = RelayError::BadToken;
+        return std::nullopt;
+      }
+      grant.port = *port;
+      token.reset();
+    } else {
+      auto g = shared_.ports->acquire(request.evenPort, request.reserveNext, t);
+      if (!g) {
+        error = RelayError::NoCapacity;
+        return std::nullopt;
+      }
+      grant = *g;
+    }
+    auto relay = std::make_shared<Relay>(loop_.context());
+    boost::system::error_code ec;
+    udp::endpoint ep(bindIp, grant.port);
+    relay->socket.open(ep.protocol(), ec);
+    if (!ec) relay->socket.bind(ep, ec);
+    if (ec) {
+      // Someone else holds the port: set it aside and try another.
+      shared_.ports->markUnusable(grant.port, t);
+      if (grant.reservationToken) shared_.ports->release(static_cast<uint16_t>(grant.port + 1));
+      if (request.reservationToken) break;
+      continue;
+    }
+    relay->socket.non_blocking(true, ec);
+    setBuffers(relay->socket);
+    if (request.dontFragment) {
+      // RFC 8656 §7.2 DONT-FRAGMENT: set DF on what the relay sends.
+      int on = v6 ? IPV6_PMTUDISC_DO : IP_PMTUDISC_DO;
+      if (v6) setsockopt(relay->socket.native_handle(), IPPROTO_IPV6, IPV6_MTU_DISCOVER, &on, sizeof on);
+      else setsockopt(relay->socket.native_handle(), IPPROTO_IP, IP_MTU_DISCOVER, &on, sizeof on);
+    }
+    relay->id = nextRelayId_++;
+    relay->port = grant.port;
+    RelayEndpoint e;
+    e.id = relay->id;
+    e.address = v6 ? *shared_.announcedV6 : shared_.announcedV4;
+    e.address.port = grant.port;
+    e.reservationToken = grant.reservationToken;
+    relays_[relay->id] = relay;
+    armRelay(relay);
+    result = e;
+  }
+  if (!result) error = RelayError::NoCapacity;
+  return result;
+}
+
+void TurnWorker::closeRelay(uint32_t relayId) {
+  auto it = relays_.find(relayId);
+  if (it == relays_.end()) return;
+  auto relay = it->second;
+  relays_.erase(it);
+  flush();  // nothing queued may refer to a closed socket's descriptor
+  relay->closed = true;
+  boost::system::error_code ignored;
+  relay->socket.close(ignored);
+  shared_.ports->release(relay->port);
+}
+
+void TurnWorker::accept(tcp::acceptor& acceptor, bool tls) {
+  acceptor.async_accept([this, &acceptor, tls](const boost::system::error_code& ec, tcp::socket socket) {
+    if (stopped_) return;
+    if (!ec) {
+      boost::system::error_code e2;
+      auto remote = socket.remote_endpoint(e2);
+      if (!e2) {
+        ClientKey key{tls ? ClientTransport::Tls : ClientTransport::Tcp, nextConnectionId_++,
+                      toAddress(remote.address(), remote.port())};
+        auto c = tls ? StreamConnection::makeTls(*this, key, std::move(socket), *shared_.tls)
+                     : StreamConnection::makeTcp(*this, key, std::move(socket));
+        streams_[key.connection] = c;
+        c->start();
+      }
+    }
+    accept(acceptor, tls);
+  });
+}
+
+void TurnWorker::onStreamFrame(StreamConnection& c, std::span<const uint8_t> frame) {
+  batching_ = true;  // only sendToPeer queues; stream answers are copied by the connection
+  core_->handleClientPacket(c.key(), frame, now(), wallSeconds());
+  batching_ = false;
+}
+
+void TurnWorker::onStreamClosed(StreamConnection& c) {
+  const ClientKey key = c.key();
+  if (core_) core_->clientClosed(key);
+  streams_.erase(key.connection);
+}
+
+}  // namespace meeting::turn

@@ -1,0 +1,94 @@
+#pragma once
+// One worker loop of the turnserver: its share of the listening sockets (SO_REUSEPORT spreads
+// clients over the workers), the relay sockets of the allocations it owns, and its TurnServer
+// core. Everything here runs on the worker's loop thread.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "common/Result.hpp"
+#include "net/EventLoop.hpp"
+#include "turn/RelayPortPool.hpp"
+#include "turn/TurnServer.hpp"
+#include "turn/UdpBatch.hpp"
+
+namespace meeting::turn {
+
+class StreamConnection;
+
+/// What every worker shares (read-only after start, or internally locked).
+struct TurnShared {
+  TurnOptions options;
+  PeerPolicy policy;
+  AllocationBudget budget;
+  NonceService::Key nonceKey{};
+  std::unique_ptr<RelayPortPool> ports;
+  boost::asio::ip::address relayBind;  ///< relay sockets bind here (the listening address)
+  Address announcedV4;                 ///< XOR-RELAYED-ADDRESS for IPv4 (port filled per relay)
+  std::optional<Address> announcedV6;
+  std::shared_ptr<boost::asio::ssl::context> tls;  ///< null: no TLS listener
+};
+
+class TurnWorker final : public TurnIo {
+ public:
+  TurnWorker(net::EventLoop& loop, TurnShared& shared, TurnStats& stats, uint32_t index);
+  ~TurnWorker() override;
+
+  /// Binds this worker's listeners (caller's thread, before the loop uses them): UDP and TCP on
+  /// `port` (0: pick one, the UDP port is then used for TCP too), TLS on `tlsPort` if given.
+  Result<void> bind(const boost::asio::ip::address& ip, uint16_t port, std::optional<uint16_t> tlsPort);
+  /// Loop thread: starts reading and the expiry timer.
+  void start();
+  /// Loop thread: closes every socket and deletes every allocation.
+  void stop();
+
+  uint16_t udpPort() const;
+  uint16_t tlsPort() const;
+  size_t allocationCount() const { return core_ ? core_->allocationCount() : 0; }
+
+  // TurnIo
+  void sendToClient(const ClientKey& client, std::span<const uint8_t> data) override;
+  void sendToPeer(uint32_t relayId, const Address& peer, std::span<const uint8_t> data) override;
+  std::optional<RelayEndpoint> openRelay(const RelayRequest& request, RelayError& error) override;
+  void closeRelay(uint32_t relayId) override;
+
+  // Called by stream connections.
+  void onStreamFrame(StreamConnection& c, std::span<const uint8_t> frame);
+  void onStreamClosed(StreamConnection& c);
+  void flush();
+  TimePoint now() const { return loop_.clock().now(); }
+
+ private:
+  struct Relay;
+  void armUdp();
+  void onUdpReadable();
+  void armRelay(const std::shared_ptr<Relay>& relay);
+  void onRelayReadable(const std::shared_ptr<Relay>& relay);
+  void accept(boost::asio::ip::tcp::acceptor& acceptor, bool tls);
+  int64_t wallSeconds() const { return loop_.clock().wallMicros() / 1'000'000; }
+
+  net::EventLoop& loop_;
+  TurnShared& shared_;
+  TurnStats& stats_;
+  uint32_t index_;
+  std::unique_ptr<TurnServer> core_;
+  boost::asio::ip::udp::socket udp_;
+  boost::asio::ip::tcp::acceptor tcp_;
+  boost::asio::ip::tcp::acceptor tls_;
+  std::unordered_map<uint32_t, std::shared_ptr<Relay>> relays_;
+  std::unordered_map<uint64_t, std::shared_ptr<StreamConnection>> streams_;
+  RecvBatch batch_;
+  SendQueue queue_;
+  bool batching_ = false;  // inside a batch: sends are queued and flushed at its end
+  uint32_t nextRelayId_ = 1;
+  uint64_t nextConnectionId_ = 1;
+  net::TimerId expiryTimer_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace meeting::turn
