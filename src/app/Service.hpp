@@ -8,6 +8,10 @@
 #include "net/EventLoop.hpp"
 #include "net/HttpRouter.hpp"
 
+namespace meeting::api::control {
+class ControlHub;
+}
+
 namespace meeting::app {
 
 struct ServiceContext {
@@ -16,6 +20,10 @@ struct ServiceContext {
   net::HttpRouter& router;
   std::string publicUrl;         // what clients are told, e.g. https://127.0.0.1:8443
   std::string listenHost;        // the address the HTTPS listener binds (media binds there too)
+  // Set by the apiserver's service when it runs in this process (`meeting all`): media services
+  // started after it register through it in memory (api/control/ControlClient.hpp) instead of
+  // over a WebSocket.
+  api::control::ControlHub* controlHub = nullptr;
 };
 
 class Service {

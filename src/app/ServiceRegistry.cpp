@@ -1,5 +1,9 @@
 #include "app/ServiceRegistry.hpp"
 
+#if MEETING_HAS_API
+#include "api/ApiService.hpp"
+#endif
+
 #if MEETING_HAS_TURN
 #include "turn/TurnService.hpp"
 #endif
@@ -13,6 +17,9 @@ std::vector<std::unique_ptr<Service>> makeServices(const std::string& role, cons
   std::vector<std::unique_ptr<Service>> services;
   [[maybe_unused]] auto runs = [&role](const char* name) { return role == "all" || role == name; };
   [[maybe_unused]] const Config& cfg = config;
+#if MEETING_HAS_API
+  if (runs("apiserver")) services.push_back(api::makeApiService(cfg, api::ApiServiceOptions{role == "all"}));
+#endif
 #if MEETING_HAS_TURN
   if (runs("turnserver")) services.push_back(std::make_unique<turn::TurnService>());
 #endif

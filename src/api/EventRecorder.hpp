@@ -1,0 +1,31 @@
+#pragma once
+// Turns the servers' control-link events into stored history (room_sessions, user_sessions,
+// messages) and keeps the in-memory peers current (status, tracks, metadata). Storage work runs
+// on a one-thread executor so events of a room are applied in the order they arrived.
+#include "api/PeerRegistry.hpp"
+#include "api/control/ControlHub.hpp"
+#include "api/db/DbExecutor.hpp"
+#include "api/db/Storage.hpp"
+
+namespace meeting::api {
+
+class EventRecorder final : public control::ControlHub::Listener {
+ public:
+  /// `ordered` must have exactly one thread.
+  EventRecorder(db::Storage& storage, db::DbExecutor& ordered, PeerRegistry& peers);
+
+  void onNodeRegistered(const control::NodeInfo& node) override;
+  void onNodeEvent(const control::NodeInfo& node, const control::NodeEvent& event) override;
+
+  /// Applies one event synchronously (what the executor runs; tests call it directly).
+  void apply(const control::NodeEvent& event);
+
+ private:
+  Result<db::RoomSession> openSession(const std::string& roomId);
+
+  db::Storage& storage_;
+  db::DbExecutor& ordered_;
+  PeerRegistry& peers_;
+};
+
+}  // namespace meeting::api
