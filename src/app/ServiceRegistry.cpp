@@ -4,6 +4,9 @@
 #include "api/ApiService.hpp"
 #endif
 
+#if MEETING_HAS_SFU
+#include "sfu/SfuService.hpp"
+#endif
 #if MEETING_HAS_TURN
 #include "turn/TurnService.hpp"
 #endif
@@ -19,6 +22,9 @@ std::vector<std::unique_ptr<Service>> makeServices(const std::string& role, cons
   [[maybe_unused]] const Config& cfg = config;
 #if MEETING_HAS_API
   if (runs("apiserver")) services.push_back(api::makeApiService(cfg, api::ApiServiceOptions{role == "all"}));
+#endif
+#if MEETING_HAS_SFU
+  if (runs("sfuserver")) services.push_back(std::make_unique<sfu::SfuService>());
 #endif
 #if MEETING_HAS_TURN
   if (runs("turnserver")) services.push_back(std::make_unique<turn::TurnService>());

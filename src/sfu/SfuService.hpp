@@ -1,0 +1,42 @@
+#pragma once
+// The sfuserver role inside the process: the media workers (one per core), and the endpoints
+// served on the HTTPS listener: /echo (diagnostic page) and /echo/ws (its signaling).
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "app/Service.hpp"
+#include "sfu/MediaWorker.hpp"
+
+namespace meeting::sfu {
+
+class EchoSession;
+
+class SfuService final : public app::Service {
+ public:
+  SfuService();
+  ~SfuService() override;
+  std::string name() const override { return "sfuserver"; }
+  Result<void> start(app::ServiceContext& context) override;
+  void stop() override;
+
+  size_t workerCount() const { return workers_.size(); }
+  MediaWorker& worker(size_t i) { return *workers_[i]->worker; }
+
+ private:
+  struct WorkerSlot {
+    std::unique_ptr<MediaWorker> worker;
+    // Echo sessions by id; touched only on the worker's loop.
+    std::unordered_map<uint64_t, std::unique_ptr<EchoSession>> echoSessions;
+  };
+  void addEchoRoutes(net::HttpRouter& router);
+  WorkerSlot& pickWorker();
+
+  std::vector<std::unique_ptr<WorkerSlot>> workers_;
+  size_t nextWorker_ = 0;
+  uint64_t nextSessionId_ = 1;
+  std::shared_ptr<bool> running_ = std::make_shared<bool>(false);
+};
+
+}  // namespace meeting::sfu
