@@ -39,3 +39,13 @@ if ((${#missing[@]})); then
 else
   echo "setup: all build${1:+ and test} dependencies present"
 fi
+
+# Browser tests: playwright-core pinned by test/e2e/package-lock.json (drives Debian's Chromium;
+# it never downloads a browser). Installed here because the tests run without network.
+if [[ "${1:-}" == "--test" && -f test/e2e/package-lock.json ]]; then
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  if [[ ! -d "$root/test/e2e/node_modules/playwright-core" ]]; then
+    echo "setup: npm ci in test/e2e"
+    (cd "$root/test/e2e" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi

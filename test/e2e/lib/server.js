@@ -1,0 +1,86 @@
+'use strict';
+// Starts the real `meeting` binary for a test and stops it by pid. Everything is on 127.0.0.1,
+// on ports the kernel picks (--listen ...:0 is not known in advance, so a free port is found first).
+const { spawn } = require('child_process');
+const fs = require('fs');
+const https = require('https');
+const http = require('http');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+
+const root = path.resolve(__dirname, '../../..');
+
+function binaryPath() {
+  const candidates = [process.env.MEETING_BINARY, path.join(root, 'build/release/meeting'), path.join(root, 'build/debug/meeting')];
+  for (const candidate of candidates) if (candidate && fs.existsSync(candidate)) return candidate;
+  throw new Error('meeting binary not found; build it first (scripts/build.sh release) or set MEETING_BINARY');
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function get(url) {
+  return new Promise((resolve, reject) => {
+    const client = url.startsWith('https:') ? https : http;
+    const request = client.get(url, { rejectUnauthorized: false, timeout: 2000 }, response => {
+      let body = '';
+      response.on('data', chunk => { body += chunk; });
+      response.on('end', () => resolve({ status: response.statusCode, body }));
+    });
+    request.on('timeout', () => request.destroy(new Error('timeout')));
+    request.on('error', reject);
+  });
+}
+
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+
+// Starts `meeting <role> ...args` and waits (at most 15 s) until /ping answers.
+async function startMeeting({ role = 'all', args = [], name = role } = {}) {
+  const port = await freePort();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `meeting-e2e-${name}-`));
+  const logPath = path.join(dataDir, 'server.log');
+  const log = fs.openSync(logPath, 'w');
+  const fullArgs = [role, '--listen', `127.0.0.1:${port}`, '--data', dataDir, '--media-port', '0',
+    '--media-workers', '1', '--log-level', process.env.MEETING_E2E_LOG_LEVEL || 'debug', ...args];
+  const child = spawn(binaryPath(), fullArgs, { stdio: ['ignore', log, log] });
+  const baseUrl = `https://127.0.0.1:${port}`;
+  let exited = null;
+  child.on('exit', (code, signal) => { exited = { code, signal }; });
+  for (let attempt = 0; attempt < 150; attempt++) {
+    if (exited) break;
+    try {
+      const r = await get(`${baseUrl}/ping`);
+      if (r.status === 200) {
+        return {
+          baseUrl, port, dataDir, logPath, child,
+          log: () => fs.readFileSync(logPath, 'utf8'),
+          stop: () => stopProcess(child),
+        };
+      }
+    } catch (_) { /* not listening yet */ }
+    await sleep(100);
+  }
+  stopProcess(child);
+  throw new Error(`meeting ${role} did not start (${JSON.stringify(exited)}); log:\n${fs.readFileSync(logPath, 'utf8')}`);
+}
+
+// SIGTERM, then SIGKILL after 5 s; resolves with the exit status.
+function stopProcess(child) {
+  return new Promise(resolve => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve({ code: child.exitCode, signal: child.signalCode });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', (code, signal) => { clearTimeout(killer); resolve({ code, signal }); });
+    child.kill('SIGTERM');
+  });
+}
+
+module.exports = { startMeeting, get, freePort, sleep };
