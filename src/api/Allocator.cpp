@@ -8,7 +8,8 @@
 namespace meeting::api {
 namespace {
 
-// RFC 3986 §2.3: everything but unreserved characters is percent-encoded.
+// RFC 3986 §3.4: unreserved characters and '@' (a pchar, so e-mail addresses stay readable as
+// in seed 001's examples) go as they are; everything else ('+', '&', '=', ...) is percent-encoded.
 std::string encode(const std::string& value) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
