@@ -1,5 +1,10 @@
 #include "api/Allocator.hpp"
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <nlohmann/json.hpp>
 
 #include "common/Log.hpp"
@@ -15,7 +20,7 @@ std::string encode(const std::string& value) {
   std::string out;
   for (unsigned char c : value) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '~') {
+        c == '_' || c == '~' || c == '@') {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -27,6 +32,85 @@ std::string encode(const std::string& value) {
 }
 
 Error unavailable(const std::string& message) { return makeError(AllocationUnavailable, message); }
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+struct Fetch {
+  bhttp::request<bhttp::empty_body> request;
+  bhttp::response_parser<bhttp::string_body> parser;
+  beast::flat_buffer buffer;
+  beast::error_code error;
+  bool done = false;
+};
+
+// Connect (+ TLS) + write + read as one async chain; the caller bounds it with run_for.
+template <typename Stream>
+void startFetch(Stream& stream, const tcp::resolver::results_type& endpoints, Fetch& f) {
+  auto finish = [&f](beast::error_code ec) {
+    f.error = ec;
+    f.done = true;
+  };
+  auto exchange = [&stream, &f, finish] {
+    bhttp::async_write(stream, f.request, [&stream, &f, finish](beast::error_code ec, size_t) {
+      if (ec) return finish(ec);
+      bhttp::async_read(stream, f.buffer, f.parser, [finish](beast::error_code e, size_t) { finish(e); });
+    });
+  };
+  beast::get_lowest_layer(stream).async_connect(endpoints, [&stream, finish, exchange](beast::error_code ec, const tcp::endpoint&) {
+    if (ec) return finish(ec);
+    if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+      stream.async_handshake(asio::ssl::stream_base::client, [finish, exchange](beast::error_code e) {
+        if (e) return finish(e);
+        exchange();
+      });
+    } else {
+      exchange();
+    }
+  });
+}
+
+// GET with a hard deadline for the whole exchange, including DNS (net::httpRequest is
+// synchronous, and Beast applies stream timeouts only to asynchronous operations).
+Result<std::pair<int, std::string>> getWithDeadline(const std::string& urlText, std::chrono::milliseconds timeout) {
+  auto url = net::parseUrl(urlText);
+  if (!url) return url.error();
+  asio::io_context io;
+  tcp::resolver resolver(io);
+  Fetch f;
+  f.request = {bhttp::verb::get, url->target, 11};
+  f.request.set(bhttp::field::host, url->host + ":" + std::to_string(url->port));
+  f.request.set(bhttp::field::user_agent, "meeting-apiserver");
+  f.parser.body_limit(64 * 1024);
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  tls.set_default_verify_paths();
+  tls.set_verify_mode(asio::ssl::verify_peer);
+  beast::tcp_stream plain(io);
+  beast::ssl_stream<beast::tcp_stream> secure(io, tls);
+  bool https = url->scheme == "https";
+  if (https) {
+    SSL_set_tlsext_host_name(secure.native_handle(), url->host.c_str());
+    secure.set_verify_callback(asio::ssl::host_name_verification(url->host));
+  }
+  resolver.async_resolve(url->host, std::to_string(url->port), [&](beast::error_code ec, tcp::resolver::results_type r) {
+    if (ec) {
+      f.error = ec;
+      f.done = true;
+      return;
+    }
+    if (https) {
+      startFetch(secure, r, f);
+    } else {
+      startFetch(plain, r, f);
+    }
+  });
+  io.run_for(timeout);
+  if (!f.done) return makeError("timeout", "no answer within " + std::to_string(timeout.count()) + " ms");
+  if (f.error) return makeError("unavailable", f.error.message());
+  return std::make_pair(static_cast<int>(f.parser.get().result_int()), std::move(f.parser.get().body()));
+}
 
 class RemoteAllocator final : public Allocator {
  public:
@@ -64,19 +148,17 @@ class RemoteAllocator final : public Allocator {
  private:
   Result<nlohmann::json> ask(const std::string& query) {
     std::string url = url_ + (url_.find('?') == std::string::npos ? "?" : "&") + query;
-    net::HttpClientOptions options;
-    options.timeout = timeout_;
-    auto response = net::httpRequest(net::http::verb::get, url, {}, options);
+    auto response = getWithDeadline(url, timeout_);
     if (!response) {
       MLOG_WARN("allocate server: {}", response.error().message);
       return unavailable("the allocate server did not answer");
     }
     // Seed 001: a non-200 means "no media server yet, ask again shortly".
-    if (response->result_int() != 200) {
-      MLOG_INFO("allocate server answered {} for {}", response->result_int(), query);
+    if (response->first != 200) {
+      MLOG_INFO("allocate server answered {} for {}", response->first, query);
       return unavailable("media server starting, retry shortly");
     }
-    auto body = nlohmann::json::parse(response->body(), nullptr, /*allow_exceptions=*/false);
+    auto body = nlohmann::json::parse(response->second, nullptr, /*allow_exceptions=*/false);
     if (body.is_discarded() || !body.is_object()) return unavailable("the allocate server's answer is not a JSON object");
     return body;
   }
