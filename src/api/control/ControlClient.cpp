@@ -294,8 +294,10 @@ void WsConnection<Stream>::handshake(Endpoint target, std::string bearer) {
     if (ec) return self->fail("websocket handshake", ec);
     if (self->closed_) return;
     self->open_ = true;
-    if (auto owner = self->owner_.lock()) owner->opened();
+    // Flush what was queued before the handshake, then let the owner queue its register (send()
+    // starts a write only when none is in flight: one async_write at a time).
     if (!self->queue_.empty()) self->writeNext();
+    if (auto owner = self->owner_.lock()) owner->opened();
     self->readNext();
   });
 }

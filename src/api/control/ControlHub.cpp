@@ -10,6 +10,9 @@ namespace http = net::http;
 
 int64_t unixSeconds(const Clock& clock) { return clock.wallMicros() / 1'000'000; }
 
+// Not a route parameter: where authorize() leaves the verified node id for onOpen().
+constexpr const char* TokenNodeParam = "\x01control-node";
+
 }  // namespace
 
 ControlHub::ControlHub(NodeRegistry& registry, Listener& listener, std::string secret, const Clock& clock)
@@ -21,10 +24,14 @@ net::WebSocketRoute ControlHub::webSocketRoute() {
   route.authorize = [this](net::HttpRequestContext& ctx) -> std::optional<net::HttpResponse> {
     auto node = verifyControlToken(ctx.bearerToken(), secret_, unixSeconds(clock_));
     if (!node) return net::jsonError(http::status::unauthorized, "unauthorized", "control link: " + node.error().message);
+    // onOpen sees the same context but no longer the request headers (the upgrade took them).
+    ctx.params[TokenNodeParam] = *node;
     return std::nullopt;
   };
   route.onOpen = [this](std::shared_ptr<net::WebSocketConnection> ws, net::HttpRequestContext& ctx) {
-    auto node = verifyControlToken(ctx.bearerToken(), secret_, unixSeconds(clock_));
+    auto found = ctx.params.find(TokenNodeParam);
+    Result<std::string> node = found != ctx.params.end() ? Result<std::string>(found->second)
+                                                          : Result<std::string>(makeError("unauthorized", "no token"));
     std::weak_ptr<net::WebSocketConnection> weak = ws;
     LinkOps ops{[weak](std::string text) {
                   if (auto c = weak.lock()) c->send(std::move(text));

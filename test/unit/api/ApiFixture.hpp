@@ -201,7 +201,9 @@ class ApiFixture : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  ManualClock clock_;
+  // Wall time starts at the real time so that clients on real-clock loops (the WebSocket control
+  // client signs its token with its loop's clock) agree with the hub within the token leeway.
+  ManualClock clock_{TimePoint{Duration{1'000'000}}, SystemClock::instance().wallMicros()};
   std::unique_ptr<db::Storage> storage_;
   std::unique_ptr<db::DbExecutor> workers_;
   std::unique_ptr<db::DbExecutor> events_;
