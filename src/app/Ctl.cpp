@@ -4,6 +4,9 @@
 #include <iostream>
 
 #include "net/HttpClient.hpp"
+#if MEETING_HAS_API
+#include "api/ApiKeys.hpp"
+#endif
 
 namespace meeting::app {
 
@@ -17,6 +20,18 @@ int runCtl(const std::vector<std::string>& args) {
   auto* ping = app.add_subcommand("ping", "Check that the server answers");
   auto* metrics = app.add_subcommand("metrics", "Print the server's Prometheus metrics");
   auto* version = app.add_subcommand("version", "Print the server's version");
+#if MEETING_HAS_API
+  // API keys live in the database, so this talks to it directly (same flags as the apiserver).
+  Config database;
+  std::vector<std::string> keyArgs;
+  auto* apikey = app.add_subcommand("apikey", "Manage REST API keys in the database: create NAME | list | revoke ID");
+  apikey->add_option("args", keyArgs, "create NAME | list | revoke ID")->required();
+  apikey->add_option("--data", database.dataDir, "Data folder holding the SQLite database")->envname("MEETING_DATA")->capture_default_str();
+  apikey->add_option("--mysqlAddress", database.mysqlAddress, "MySQL/MariaDB host:port")->envname("MEETING_MYSQL_ADDRESS");
+  apikey->add_option("--mysqlUser", database.mysqlUser, "MySQL/MariaDB user")->envname("MEETING_MYSQL_USER");
+  apikey->add_option("--mysqlPassword", database.mysqlPassword, "MySQL/MariaDB password")->envname("MEETING_MYSQL_PASSWORD");
+  apikey->add_option("--mysqlDatabase", database.mysqlDatabase, "MySQL/MariaDB database")->envname("MEETING_MYSQL_DATABASE");
+#endif
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
@@ -29,6 +44,9 @@ int runCtl(const std::vector<std::string>& args) {
     std::cerr << "meeting ctl: error: " << e.what() << "\n";
     return 2;
   }
+#if MEETING_HAS_API
+  if (apikey->parsed()) return api::runApiKeyCommand(keyArgs, database, std::cout, std::cerr);
+#endif
   std::string path = ping->parsed() ? "/ping" : metrics->parsed() ? "/metrics" : "/version";
   (void)version;
   while (!server.empty() && server.back() == '/') server.pop_back();
