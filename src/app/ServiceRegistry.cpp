@@ -10,6 +10,9 @@
 #if MEETING_HAS_TURN
 #include "turn/TurnService.hpp"
 #endif
+#if MEETING_HAS_ALLOCATOR
+#include "allocator/AllocateService.hpp"
+#endif
 
 // One include and one block per role module; keep the blocks in start order (the apiserver
 // first so that media servers in the same process can register with it).
@@ -25,6 +28,10 @@ std::vector<std::unique_ptr<Service>> makeServices(const std::string& role, cons
 #endif
 #if MEETING_HAS_SFU
   if (runs("sfuserver")) services.push_back(std::make_unique<sfu::SfuService>());
+#endif
+#if MEETING_HAS_ALLOCATOR
+  // Not part of `meeting all`, which places rooms with the apiserver's built-in allocator.
+  if (role == "allocateserver") services.push_back(allocator::makeAllocateService(cfg));
 #endif
 #if MEETING_HAS_TURN
   if (runs("turnserver")) services.push_back(std::make_unique<turn::TurnService>());
