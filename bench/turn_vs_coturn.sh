@@ -37,7 +37,7 @@ clk_tck="$(getconf CLK_TCK)"
 
 wait_udp_port() {  # a TURN server answers a STUN binding request when it is ready
   for _ in $(seq 50); do
-    if turnutils_stunclient -p "$1" 127.0.0.1 >/dev/null 2>&1; then return 0; fi
+    if timeout 2 turnutils_stunclient -p "$1" 127.0.0.1 >/dev/null 2>&1; then return 0; fi
     sleep 0.1
   done
   echo "server on port $1 did not come up" >&2
