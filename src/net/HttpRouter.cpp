@@ -1,6 +1,7 @@
 #include "net/HttpRouter.hpp"
 
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 namespace meeting::net {
 namespace {
@@ -46,6 +47,41 @@ std::string HttpRequestContext::bearerToken() const {
 
 void HttpResponder::operator()(HttpResponse&& response) const { send_(std::move(response)); }
 
+FileBody::~FileBody() {
+  if (fd >= 0) ::close(fd);
+}
+
+uint64_t FileBody::size() const {
+  uint64_t total = 0;
+  for (const auto& p : pieces) total += p.text.empty() ? p.length : p.text.size();
+  return total;
+}
+
+void HttpResponder::sendFile(HttpResponse&& head, std::shared_ptr<FileBody> body) const {
+  if (sendFile_) return sendFile_(std::move(head), std::move(body));
+  // No streaming path (e.g. a responder built by a test): read the body into memory.
+  std::string out;
+  out.reserve(body->size());
+  for (const auto& p : body->pieces) {
+    if (!p.text.empty()) {
+      out += p.text;
+      continue;
+    }
+    size_t start = out.size();
+    out.resize(start + p.length);
+    uint64_t done = 0;
+    while (done < p.length) {
+      ssize_t n = ::pread(body->fd, out.data() + start + done, p.length - done, static_cast<off_t>(p.offset + done));
+      if (n <= 0) {
+        return send_(jsonError(http::status::internal_server_error, "read_failed", "cannot read the file"));
+      }
+      done += static_cast<uint64_t>(n);
+    }
+  }
+  head.body() = std::move(out);
+  send_(std::move(head));
+}
+
 std::optional<std::string> percentDecode(std::string_view text, bool plusIsSpace) {
   std::string out;
   out.reserve(text.size());
@@ -85,7 +121,13 @@ std::multimap<std::string, std::string> parseQuery(std::string_view query) {
 }
 
 void HttpRouter::add(http::verb method, const std::string& pattern, HttpHandler handler, RouteOptions options) {
-  routes_.push_back(Route{method, splitPath(pattern), pattern, std::move(handler), nullptr, options});
+  routes_.push_back(Route{method, splitPath(pattern), pattern, std::move(handler), nullptr, options, nullptr});
+}
+
+void HttpRouter::addStreaming(http::verb method, const std::string& pattern, HttpStreamHandler handler,
+                              RouteOptions options) {
+  routes_.push_back(Route{method, splitPath(pattern), pattern, nullptr, nullptr, options,
+                          std::make_shared<HttpStreamHandler>(std::move(handler))});
 }
 
 void HttpRouter::addSync(http::verb method, const std::string& pattern, HttpSyncHandler handler, RouteOptions options) {
@@ -96,7 +138,7 @@ void HttpRouter::addSync(http::verb method, const std::string& pattern, HttpSync
 
 void HttpRouter::addWebSocket(const std::string& pattern, WebSocketRoute route) {
   routes_.push_back(Route{std::nullopt, splitPath(pattern), pattern, nullptr,
-                          std::make_shared<WebSocketRoute>(std::move(route)), RouteOptions{}});
+                          std::make_shared<WebSocketRoute>(std::move(route)), RouteOptions{}, nullptr});
 }
 
 bool HttpRouter::matchSegments(const Route& route, const std::vector<std::string>& parts,
@@ -139,6 +181,7 @@ HttpRouter::Match HttpRouter::match(http::verb method, const std::string& path, 
       }
       result.kind = Match::Kind::Found;
       result.handler = &route.handler;
+      result.stream = route.stream.get();
     }
     result.options = route.options;
     result.pattern = route.pattern;

@@ -2,10 +2,13 @@
 
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+
+#include <unistd.h>
 
 #include <deque>
 #include <unordered_set>
@@ -319,9 +322,83 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
       }
     }
     parser_->body_limit(limit);
+    if (match_.stream) return startStream();
     beast::get_lowest_layer(stream_).expires_after(server_->options.bodyTimeout);
     auto self = this->shared_from_this();
     http::async_read(stream_, buffer_, *parser_, [self](beast::error_code e, size_t) { self->onBody(e); });
+  }
+
+  // --- Streamed request bodies (HttpRouter::addStreaming) ---------------------------------------
+  // The handler sees the head first; the body then goes to its sink in pieces of at most IoChunk
+  // bytes through one per-connection buffer, so an upload of any size holds ~IoChunk in memory.
+  void startStream() {
+    request_ = {};
+    request_.base() = parser_->get().base();
+    keepAlive_ = request_.keep_alive();
+    HttpRequestContext ctx{request_, path_, match_.params, parseQuery(query_), remote_, secure_};
+    auto verdict = (*match_.stream)(ctx);
+    if (auto* refusal = std::get_if<HttpResponse>(&verdict)) {
+      keepAlive_ = false;  // the unread body is still on the wire
+      return respond(std::move(*refusal), match_.pattern);
+    }
+    sink_ = std::move(std::get<std::unique_ptr<HttpBodySink>>(verdict));
+    if (!sink_) {
+      keepAlive_ = false;
+      return respond(jsonError(http::status::internal_server_error, "no_sink", "no body sink"), match_.pattern);
+    }
+    bodyParser_.emplace(std::move(*parser_));
+    bodyParser_->body_limit(match_.options.maxBodyBytes);
+    if (!ioBuffer_) ioBuffer_ = std::make_unique<char[]>(IoChunk);
+    if (http::token_list(request_[http::field::expect]).exists("100-continue")) {
+      // RFC 9110 §10.1.1: the client waits for this before sending a large body.
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      auto self = this->shared_from_this();
+      beast::get_lowest_layer(stream_).expires_after(server_->options.bodyTimeout);
+      return http::async_write(stream_, *cont, [self, cont](beast::error_code ec, size_t) {
+        if (ec) return self->abortStream();
+        self->readStreamChunk();
+      });
+    }
+    readStreamChunk();
+  }
+
+  void readStreamChunk() {
+    auto& body = bodyParser_->get().body();
+    body.data = ioBuffer_.get();
+    body.size = IoChunk;
+    // An idle timeout per piece: a large upload may take long as long as it makes progress.
+    beast::get_lowest_layer(stream_).expires_after(server_->options.bodyTimeout);
+    auto self = this->shared_from_this();
+    http::async_read_some(stream_, buffer_, *bodyParser_, [self](beast::error_code ec, size_t) { self->onStreamChunk(ec); });
+  }
+
+  void onStreamChunk(beast::error_code ec) {
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec == http::error::body_limit) {
+      sink_.reset();
+      return reject(http::status::payload_too_large, "body_too_large",
+                    "request body exceeds " + std::to_string(match_.options.maxBodyBytes) + " bytes");
+    }
+    if (ec) return abortStream();
+    size_t got = IoChunk - bodyParser_->get().body().size;
+    if (got > 0) {
+      if (auto refusal = sink_->onData(std::string_view(ioBuffer_.get(), got))) {
+        sink_.reset();
+        keepAlive_ = false;
+        return respond(std::move(*refusal), match_.pattern);
+      }
+    }
+    if (!bodyParser_->is_done()) return readStreamChunk();
+    beast::get_lowest_layer(stream_).expires_never();
+    bodyParser_.reset();
+    auto sink = std::move(sink_);
+    sink->onEnd(makeResponder(match_.pattern));
+  }
+
+  void abortStream() {
+    sink_.reset();  // its destructor drops the partial body
+    bodyParser_.reset();
+    finish();
   }
 
   void onBody(beast::error_code ec) {
@@ -350,16 +427,28 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
     }
     if (match_.webSocket) return upgrade(ctx);
 
+    (*match_.handler)(ctx, makeResponder(match_.pattern));
+  }
+
+  // A responder bound to this request (a late answer after a timeout or a closed connection is
+  // dropped), and the timer that answers 503 if the handler never does.
+  HttpResponder makeResponder(const std::string& route) {
     const uint64_t generation = ++generation_;
     std::weak_ptr<HttpSession> weak = this->shared_from_this();
     auto executor = stream_.get_executor();
-    std::string route = match_.pattern;
-    HttpResponder responder([weak, executor, generation, route](HttpResponse&& res) {
-      asio::post(executor, [weak, generation, route, res = std::move(res)]() mutable {
-        auto self = weak.lock();
-        if (self && self->generation_ == generation && self->busy_) self->respond(std::move(res), route);
-      });
-    });
+    HttpResponder responder(
+        [weak, executor, generation, route](HttpResponse&& res) {
+          asio::post(executor, [weak, generation, route, res = std::move(res)]() mutable {
+            auto self = weak.lock();
+            if (self && self->generation_ == generation && self->busy_) self->respond(std::move(res), route);
+          });
+        },
+        [weak, executor, generation, route](HttpResponse&& res, std::shared_ptr<FileBody> body) {
+          asio::post(executor, [weak, generation, route, res = std::move(res), body = std::move(body)]() mutable {
+            auto self = weak.lock();
+            if (self && self->generation_ == generation && self->busy_) self->respond(std::move(res), route, std::move(body));
+          });
+        });
     handlerTimer_.expires_after(server_->options.handlerTimeout);
     handlerTimer_.async_wait([weak, generation, route](beast::error_code ec) {
       auto self = weak.lock();
@@ -367,7 +456,7 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
       MLOG_ERROR("handler for {} did not answer in time", route);
       self->respond(jsonError(http::status::service_unavailable, "timeout", "the server did not answer in time"), route);
     });
-    (*match_.handler)(ctx, std::move(responder));
+    return responder;
   }
 
   void upgrade(HttpRequestContext& ctx) {
@@ -395,7 +484,7 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
     respond(jsonError(status, code, message), "rejected");
   }
 
-  void respond(HttpResponse&& res, const std::string& route) {
+  void respond(HttpResponse&& res, const std::string& route, std::shared_ptr<FileBody> file = nullptr) {
     if (!busy_) return;
     handlerTimer_.cancel();
     busy_ = false;
@@ -405,8 +494,13 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
     res.keep_alive(keep);
     const bool head = request_.method() == http::verb::head;
     const unsigned status = res.result_int();
-    const size_t bodySize = res.body().size();
-    res.prepare_payload();
+    const size_t bodySize = file ? file->size() : res.body().size();
+    if (file) {
+      res.body().clear();
+      res.content_length(bodySize);
+    } else {
+      res.prepare_payload();
+    }
     if (head) res.body().clear();  // Content-Length stays that of the GET body
     response_ = std::make_shared<HttpResponse>(std::move(res));
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
@@ -415,16 +509,59 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
     logLine(status, bodySize, route, seconds);
     auto self = this->shared_from_this();
     beast::get_lowest_layer(stream_).expires_after(server_->options.bodyTimeout);
-    if (head) {
+    if (head || file) {
       auto sr = std::make_shared<http::serializer<false, http::string_body>>(*response_);
       sr->split(true);
-      http::async_write_header(stream_, *sr, [self, sr, keep](beast::error_code ec, size_t) { self->afterWrite(ec, keep); });
+      if (!head) fileBody_ = std::move(file);
+      http::async_write_header(stream_, *sr, [self, sr, keep](beast::error_code ec, size_t) {
+        if (!ec && self->fileBody_) return self->writeFilePiece(0, 0, keep);
+        self->afterWrite(ec, keep);
+      });
     } else {
       http::async_write(stream_, *response_, [self, keep](beast::error_code ec, size_t) { self->afterWrite(ec, keep); });
     }
   }
 
+  // Sends fileBody_ piece by piece: text as is, file ranges through the IoChunk buffer (pread,
+  // then write), so a download of any size holds ~IoChunk in memory and never blocks the loop on
+  // a slow client.
+  void writeFilePiece(size_t index, uint64_t done, bool keep) {
+    auto& pieces = fileBody_->pieces;
+    while (index < pieces.size() && pieces[index].text.empty() && done >= pieces[index].length) {
+      ++index;
+      done = 0;
+    }
+    if (index >= pieces.size()) {
+      fileBody_.reset();
+      return afterWrite({}, keep);
+    }
+    auto self = this->shared_from_this();
+    beast::get_lowest_layer(stream_).expires_after(server_->options.bodyTimeout);
+    const auto& piece = pieces[index];
+    if (!piece.text.empty()) {
+      return asio::async_write(stream_, asio::buffer(piece.text), [self, index, keep](beast::error_code ec, size_t) {
+        if (ec) return self->afterWrite(ec, keep);
+        self->writeFilePiece(index + 1, 0, keep);
+      });
+    }
+    if (!ioBuffer_) ioBuffer_ = std::make_unique<char[]>(IoChunk);
+    size_t want = static_cast<size_t>(std::min<uint64_t>(IoChunk, piece.length - done));
+    ssize_t n = ::pread(fileBody_->fd, ioBuffer_.get(), want, static_cast<off_t>(piece.offset + done));
+    if (n <= 0) {
+      // The head promised more bytes than the file now has: the only honest signal left is to
+      // close the connection short of Content-Length.
+      MLOG_WARN("http {}: file body read failed at offset {}", remote_, piece.offset + done);
+      return afterWrite(asio::error::broken_pipe, keep);
+    }
+    asio::async_write(stream_, asio::buffer(ioBuffer_.get(), static_cast<size_t>(n)),
+                      [self, index, done, keep](beast::error_code ec, size_t written) {
+                        if (ec) return self->afterWrite(ec, keep);
+                        self->writeFilePiece(index, done + written, keep);
+                      });
+  }
+
   void afterWrite(beast::error_code ec, bool keep) {
+    fileBody_.reset();
     response_.reset();
     request_ = {};
     if (ec) return finish();
@@ -449,6 +586,8 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
   void finish() {
     if (finished_ || upgraded_) return;
     finished_ = true;
+    sink_.reset();
+    fileBody_.reset();
     handlerTimer_.cancel();
     server_->remove(this);
   }
@@ -459,6 +598,11 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
   bool secure_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  static constexpr size_t IoChunk = 64 * 1024;
+  std::optional<http::request_parser<http::buffer_body>> bodyParser_;  // streamed body
+  std::unique_ptr<HttpBodySink> sink_;
+  std::shared_ptr<FileBody> fileBody_;       // streamed response body
+  std::unique_ptr<char[]> ioBuffer_;         // one per connection, reused by every piece
   HttpRequest request_;
   std::shared_ptr<HttpResponse> response_;
   HttpRouter::Match match_;
