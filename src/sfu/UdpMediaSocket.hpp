@@ -46,6 +46,23 @@ class UdpMediaSocket {
   /// Sends everything queued.
   void flush();
 
+  /// Holds sends made while it lives (a burst from a timer, a NACK answered with many packets)
+  /// and sends them with one sendmmsg when it ends, as a receive batch does.
+  class SendBatch {
+   public:
+    explicit SendBatch(UdpMediaSocket& socket) : socket_(socket), outer_(socket.inBatch_) { socket_.inBatch_ = true; }
+    ~SendBatch() {
+      socket_.inBatch_ = outer_;
+      if (!outer_) socket_.flush();
+    }
+    SendBatch(const SendBatch&) = delete;
+    SendBatch& operator=(const SendBatch&) = delete;
+
+   private:
+    UdpMediaSocket& socket_;
+    bool outer_;
+  };
+
   uint16_t port() const { return port_; }
   const std::string& ip() const { return ip_; }
 
