@@ -1,0 +1,79 @@
+#pragma once
+// The fsserver's HTTP endpoints under /fs/v1, every one authorized by a signed URL
+// (common/SignedUrl.hpp) and nothing else:
+//
+//   PUT    /fs/v1/files/{id}?<upload grant>[&name=&by=]   streamed upload -> 201 {id, sha256, size, ...}
+//   GET    /fs/v1/files/{id}?<download grant>             download (HEAD, ETag/304, Range/206/416)
+//   DELETE /fs/v1/files/{id}?<delete grant>               -> 204
+//   GET    /fs/v1/rooms/{room}/minutes?<minutes-read>[&version=N]
+//   GET    /fs/v1/rooms/{room}/minutes/versions?<minutes-read>
+//   PUT    /fs/v1/rooms/{room}/minutes?<minutes-write>&base=N[&by=]   -> 201, or 409 on conflict
+//
+// Uploads stream to the store through a 64 KiB buffer; fsync and rename run on a small worker
+// pool, never on the HTTP loop. Downloads stream from the file in 64 KiB pieces.
+#include <boost/asio/thread_pool.hpp>
+
+#include <memory>
+#include <string>
+
+#include "common/Clock.hpp"
+#include "common/Metrics.hpp"
+#include "common/Result.hpp"
+#include "common/SignedUrl.hpp"
+#include "fs/FileStore.hpp"
+#include "fs/MinutesStore.hpp"
+#include "net/HttpRouter.hpp"
+
+namespace meeting::fs {
+
+inline constexpr const char* FsPrefix = "/fs/v1";
+
+struct FileServerOptions {
+  std::string secret;     ///< the cluster --secret that signs URLs
+  std::string directory;  ///< --directory
+  StoreLimits limits;
+  size_t commitThreads = 2;
+};
+
+class FileServer {
+ public:
+  static Result<std::unique_ptr<FileServer>> create(FileServerOptions options, const Clock& clock);
+  ~FileServer();
+  void registerRoutes(net::HttpRouter& router);
+
+  FileStore& store() { return *store_; }
+  MinutesStore& minutes() { return minutes_; }
+
+  FileServer(FileServerOptions options, std::shared_ptr<FileStore> store, const Clock& clock);  // use create()
+
+ private:
+  class UploadSink;
+  using StreamVerdict = std::variant<std::unique_ptr<net::HttpBodySink>, net::HttpResponse>;
+
+  /// Checks the signed query of `ctx` for `op` on `id`; a 403 response when it does not hold.
+  std::optional<net::HttpResponse> authorize(const net::HttpRequestContext& ctx, signedurl::Operation op,
+                                             const std::string& id, signedurl::Grant& grant);
+  StreamVerdict upload(net::HttpRequestContext& ctx);
+  void download(net::HttpRequestContext& ctx, net::HttpResponder respond);
+  net::HttpResponse remove(net::HttpRequestContext& ctx);
+  net::HttpResponse readMinutes(net::HttpRequestContext& ctx);
+  net::HttpResponse listMinutes(net::HttpRequestContext& ctx);
+  void saveMinutes(net::HttpRequestContext& ctx, net::HttpResponder respond);
+
+  FileServerOptions options_;
+  std::shared_ptr<FileStore> store_;
+  MinutesStore minutes_;
+  const Clock& clock_;
+  boost::asio::thread_pool pool_;
+  Counter& uploadsOk_;
+  Counter& uploadsFailed_;
+  Counter& bytesIn_;
+  Counter& downloads_;
+  Counter& denied_;
+  Gauge& storedBytes_;
+};
+
+/// The HTTP status for a store error code.
+unsigned statusForError(const std::string& code);
+
+}  // namespace meeting::fs

@@ -1,0 +1,22 @@
+#pragma once
+// The fsserver role inside the process (seed 001: `meeting fsserver --secret --domainaddress
+// --cert --certkey --directory --apiserver`): the /fs/v1 endpoints on the shared HTTPS listener.
+#include <memory>
+
+#include "app/Service.hpp"
+#include "fs/FileServer.hpp"
+
+namespace meeting::fs {
+
+class FsService final : public app::Service {
+ public:
+  std::string name() const override { return "fsserver"; }
+  Result<void> start(app::ServiceContext& context) override;
+  void stop() override;
+  FileServer* server() { return server_.get(); }
+
+ private:
+  std::unique_ptr<FileServer> server_;
+};
+
+}  // namespace meeting::fs
