@@ -207,17 +207,20 @@ std::optional<RelayEndpoint> TurnWorker::openRelay(const RelayRequest& request, 
   if (!v6 && bindIp.is_v6()) bindIp = asio::ip::address_v4::any();
   const TimePoint t = now();
   std::optional<RelayEndpoint> result;
-  std::optional<uint64_t> token = request.reservationToken;
+  // A plain flag and value instead of std::optional: g++ 12 at -O2 reports a false
+  // maybe-uninitialized on the optional's payload here.
+  bool hasToken = request.reservationToken.has_value();
+  uint64_t tokenValue = request.reservationToken.value_or(0);
   for (int attempt = 0; attempt < 16 && !result; ++attempt) {
     RelayPortPool::Grant grant;
-    if (token) {
-      auto port = shared_.ports->acquireReserved(*token, t);
+    if (hasToken) {
+      auto port = shared_.ports->acquireReserved(tokenValue, t);
       if (!port) {
         error = RelayError::BadToken;
         return std::nullopt;
       }
       grant.port = *port;
-      token.reset();
+      hasToken = false;
     } else {
       auto g = shared_.ports->acquire(request.evenPort, request.reserveNext, t);
       if (!g) {
