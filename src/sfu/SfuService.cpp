@@ -99,6 +99,12 @@ void SfuService::addEchoRoutes(net::HttpRouter& router) {
       connection->close(1001, "server stopping");
       return;
     }
+    if (echoSessions_ >= MaxEchoSessions) {
+      MLOG_WARN("echo: refusing a session from {}: {} already running", connection->remoteAddress(), echoSessions_);
+      connection->close(1013, "too many echo sessions, try again later");
+      return;
+    }
+    ++echoSessions_;
     WorkerSlot* slot = &pickWorker();
     uint64_t id = nextSessionId_++;
     std::weak_ptr<net::WebSocketConnection> weak = connection;
@@ -113,8 +119,9 @@ void SfuService::addEchoRoutes(net::HttpRouter& router) {
         if (auto it = slot->echoSessions.find(id); it != slot->echoSessions.end()) it->second->handleMessage(text);
       });
     });
-    connection->onClose([slot, id, running] {
+    connection->onClose([this, slot, id, running] {
       if (!*running) return;
+      --echoSessions_;
       slot->worker->loop().post([slot, id] { slot->echoSessions.erase(id); });
     });
   };

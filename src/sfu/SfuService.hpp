@@ -33,8 +33,12 @@ class SfuService final : public app::Service {
   void addEchoRoutes(net::HttpRouter& router);
   WorkerSlot& pickWorker();
 
+  /// The echo endpoint needs no token, so it is capped: each session holds two transports.
+  static constexpr size_t MaxEchoSessions = 64;
+
   std::vector<std::unique_ptr<WorkerSlot>> workers_;
   size_t nextWorker_ = 0;
+  size_t echoSessions_ = 0;  // control loop only
   uint64_t nextSessionId_ = 1;
   std::shared_ptr<bool> running_ = std::make_shared<bool>(false);
 };
