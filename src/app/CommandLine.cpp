@@ -190,8 +190,10 @@ void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
                 });
 
   // TURN relay (turnserver; `meeting all` runs it too).
-  b.option<bool>(All | Turn, "allow-loopback-peers", "Let TURN relay to 127.0.0.0/8 and ::1 (tests only)",
-                 [](Config& c, const bool& v) -> Result<void> { c.turnAllowLoopbackPeers = v; return {}; });
+  if (auto* loopback = b.option<bool>(All | Turn, "allow-loopback-peers", "Let TURN relay to 127.0.0.0/8 and ::1 (tests only)",
+                                      [](Config& c, const bool& v) -> Result<void> { c.turnAllowLoopbackPeers = v; return {}; })) {
+    loopback->expected(0, 1)->default_str("true");  // a bare flag means true
+  }
   b.option<std::string>(All | Turn, "relay-ports", "TURN relay port range MIN-MAX (default 49152-65535)",
                         [](Config& c, const std::string& v) -> Result<void> {
                           auto dash = v.find('-');
