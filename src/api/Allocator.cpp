@@ -67,6 +67,7 @@ void startFetch(Stream& stream, const tcp::resolver::results_type& endpoints, Fe
         exchange();
       });
     } else {
+      (void)stream;  // only the TLS branch uses it
       exchange();
     }
   });
