@@ -13,6 +13,9 @@
 #if MEETING_HAS_ALLOCATOR
 #include "allocator/AllocateService.hpp"
 #endif
+#if MEETING_HAS_FS
+#include "fs/FsService.hpp"
+#endif
 
 // One include and one block per role module; keep the blocks in start order (the apiserver
 // first so that media servers in the same process can register with it).
@@ -35,6 +38,9 @@ std::vector<std::unique_ptr<Service>> makeServices(const std::string& role, cons
 #endif
 #if MEETING_HAS_TURN
   if (runs("turnserver")) services.push_back(std::make_unique<turn::TurnService>());
+#endif
+#if MEETING_HAS_FS
+  if (runs("fsserver")) services.push_back(std::make_unique<fs::FsService>());
 #endif
   return services;
 }

@@ -13,7 +13,7 @@ Result<void> FsService::start(app::ServiceContext& context) {
   if (!server) return server.error();
   server_ = std::move(*server);
   server_->registerRoutes(context.router);
-  MLOG_INFO("fsserver: serving {} under {}{}", server_->store().directory(), context.publicUrl, FsPrefix);
+  MLOG_INFO("fsserver: serving {} under {}", server_->store().directory(), FsPrefix);
   return {};
 }
 
