@@ -9,7 +9,32 @@ namespace meeting::api {
 using nlohmann::json;
 
 namespace {
+
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// Deepest nesting accepted in a request body. The parser is iterative, but serializing and
+// walking a value recurse, so a 64 KiB body of '[' must not reach them.
+constexpr int MaxDepth = 32;
+
+bool nestedTooDeep(std::string_view text) {
+  int depth = 0;
+  bool inString = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (inString) {
+      if (c == '\\') ++i;
+      else if (c == '"') inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > MaxDepth) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 net::HttpResponse errorResponse(http::status status, const std::string& code, const std::string& message,
@@ -42,6 +67,10 @@ net::HttpResponse jsonOk(http::status status, const json& body) { return net::js
 
 std::optional<BodyReader> BodyReader::parse(const std::string& body, std::initializer_list<const char*> allowed,
                                             net::HttpResponse& error) {
+  if (nestedTooDeep(body)) {
+    error = errorResponse(http::status::bad_request, "invalid_json", "the body nests deeper than 32 levels");
+    return std::nullopt;
+  }
   json object = body.empty() ? json::object() : json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (object.is_discarded()) {
     error = errorResponse(http::status::bad_request, "invalid_json", "the body is not valid JSON");

@@ -160,6 +160,9 @@ TEST_F(ApiFixture, RoomValidationNamesTheField) {
     auto r = call(http::verb::post, "/api/v1/rooms", bad);
     EXPECT_EQ(r.status, 400) << bad;
   }
+  // Deep nesting is refused before anything recurses over it.
+  EXPECT_EQ(call(http::verb::post, "/api/v1/rooms", "{\"max_peers\":" + std::string(60000, '[')).status, 400);
+  EXPECT_EQ(call(http::verb::post, "/api/v1/rooms", R"({"webhook_url": "https://h.example.com/[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["})").status, 201);
   EXPECT_EQ(get("/api/v1/rooms?limit=0").status, 400);
   EXPECT_EQ(get("/api/v1/rooms?limit=abc").status, 400);
   EXPECT_EQ(get("/api/v1/rooms?after=nonexistent").status, 200);
