@@ -2,7 +2,12 @@
 
 #include <boost/asio/signal_set.hpp>
 
+#include <openssl/rand.h>
+#include <sys/stat.h>
+
+#include <array>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -79,6 +84,26 @@ void addCommonRoutes(net::HttpRouter& router, const std::string& role) {
   });
 }
 
+// `meeting all` without --secret: one secret for every role in the process, generated once and
+// kept in the data folder (mode 0600) so tokens and TURN credentials survive restarts.
+Result<std::string> loadOrCreateClusterSecret(const std::string& dataDir) {
+  auto path = (std::filesystem::path(dataDir) / "secret").string();
+  std::string secret;
+  if (std::ifstream in(path); in && std::getline(in, secret) && secret.size() >= 32) return secret;
+  static constexpr char Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::array<unsigned char, 48> random{};
+  if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) return makeError("random", "no randomness for the secret");
+  secret.clear();
+  for (auto byte : random) secret += Alphabet[byte % 62];
+  std::ofstream out(path, std::ios::trunc);
+  if (!out) return makeError("io", "cannot write " + path);
+  ::chmod(path.c_str(), 0600);
+  out << secret << "\n";
+  if (!out.flush()) return makeError("io", "cannot write " + path);
+  MLOG_WARN("no --secret: generated the cluster secret in {}", path);
+  return secret;
+}
+
 }  // namespace
 
 int runServer(const std::string& role, Config config) {
@@ -95,6 +120,14 @@ int runServer(const std::string& role, Config config) {
     return 1;
   }
   config.dataDir = std::filesystem::absolute(config.dataDir).lexically_normal().string();
+  if (config.secret.empty() && role == "all") {
+    auto secret = loadOrCreateClusterSecret(config.dataDir);
+    if (!secret) {
+      MLOG_ERROR("{}", secret.error().message);
+      return 1;
+    }
+    config.secret = *secret;
+  }
   if (config.secret.empty() && role != "all" && role != "allocateserver") {
     MLOG_WARN("no --secret given: tokens and credentials are signed with a key that only this process knows");
   }

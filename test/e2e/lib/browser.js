@@ -59,9 +59,9 @@ async function waitForMedia(page, { timeoutMs = 20000, videoStreams = 1 } = {}) 
   }, { timeoutMs, videoStreams });
 }
 
-// The protocol ("udp"/"tcp") of the selected candidate pair's remote (server) candidate of
-// every connected PeerConnection.
-async function selectedProtocols(page) {
+// The selected candidate pair of every connected PeerConnection: the remote (server)
+// candidate's protocol, and the local candidate's type and TURN relay protocol.
+async function selectedPairs(page) {
   return page.evaluate(async () => {
     const out = [];
     for (const pc of window.__pcs) {
@@ -70,11 +70,18 @@ async function selectedProtocols(page) {
         if (s.type !== 'transport' || !s.selectedCandidatePairId) return;
         const pair = stats.get(s.selectedCandidatePairId);
         const remote = pair && stats.get(pair.remoteCandidateId);
-        if (remote) out.push(remote.protocol);
+        const local = pair && stats.get(pair.localCandidateId);
+        if (remote && local) {
+          out.push({ remoteProtocol: remote.protocol, localType: local.candidateType, relayProtocol: local.relayProtocol || null });
+        }
       });
     }
     return out;
   });
 }
 
-module.exports = { launch, newPage, waitForMedia, selectedProtocols };
+async function selectedProtocols(page) {
+  return (await selectedPairs(page)).map(p => p.remoteProtocol);
+}
+
+module.exports = { launch, newPage, waitForMedia, selectedPairs, selectedProtocols };

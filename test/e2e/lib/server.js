@@ -46,11 +46,15 @@ const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
 // Starts `meeting <role> ...args` and waits (at most 15 s) until /ping answers.
 async function startMeeting({ role = 'all', args = [], name = role } = {}) {
   const port = await freePort();
+  // The all-in-one also runs TURN (default 3478/5349): give it free ports so that a TURN server
+  // already on this machine cannot make the test fail.
+  const turnArgs = role === 'all' && !args.includes('--port')
+    ? ['--port', String(await freePort()), '--tls-port', String(await freePort())] : [];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `meeting-e2e-${name}-`));
   const logPath = path.join(dataDir, 'server.log');
   const log = fs.openSync(logPath, 'w');
   const fullArgs = [role, '--listen', `127.0.0.1:${port}`, '--data', dataDir, '--media-port', '0',
-    '--media-workers', '1', '--log-level', process.env.MEETING_E2E_LOG_LEVEL || 'debug', ...args];
+    '--media-workers', '1', '--log-level', process.env.MEETING_E2E_LOG_LEVEL || 'debug', ...turnArgs, ...args];
   const child = spawn(binaryPath(), fullArgs, { stdio: ['ignore', log, log] });
   const baseUrl = `https://127.0.0.1:${port}`;
   let exited = null;
