@@ -48,6 +48,14 @@ void EventRecorder::apply(const control::NodeEvent& e) {
     }
   } else if (e.event == "peer_connected") {
     auto known = peers_.get(e.room, e.peer);
+    if (!known && !e.peer.empty()) {
+      // A peer this apiserver did not add (it restarted since): learn it from the sfuserver.
+      Peer learned;
+      learned.id = e.peer;
+      learned.roomId = e.room;
+      learned.displayName = e.displayName;
+      peers_.add(learned);
+    }
     peers_.update(e.room, e.peer, [](Peer& peer) { peer.status = "connected"; });
     if (known && known->userSessionId != 0) return;  // a reconnect within the same participation
     auto session = openSession(e.room);

@@ -352,3 +352,40 @@ TEST_F(ApiFixture, LeastLoadedServerHostsANewRoomAndARoomStaysOnItsServer) {
 
 }  // namespace
 }  // namespace meeting::api::test
+
+namespace meeting::api::test {
+namespace {
+
+// After an apiserver restart the peers come back from the sfuserver's events.
+TEST_F(ApiFixture, UnknownConnectedPeerIsLearnedAndItsLeaveRecorded) {
+  ASSERT_EQ(post("/api/v1/rooms", {{"room_id", "r"}}).status, 201);
+  control::NodeEvent joined;
+  joined.event = "peer_connected";
+  joined.room = "r";
+  joined.peer = "returning";
+  joined.displayName = "Grace";
+  recorder_->apply(joined);
+  auto peer = get("/api/v1/rooms/r/peers/returning");
+  ASSERT_EQ(peer.status, 200);
+  EXPECT_EQ(peer.body["peer"]["status"], "connected");
+  control::NodeEvent left = joined;
+  left.event = "peer_left";
+  left.reason = "network";
+  recorder_->apply(left);
+  EXPECT_EQ(get("/api/v1/rooms/r/peers/returning").status, 404);
+  int64_t sid = get("/api/v1/rooms/r/session").body["session"]["id"];
+  auto users = get("/api/v1/sessions/" + std::to_string(sid) + "/users");
+  ASSERT_EQ(users.body["users"].size(), 1u);
+  EXPECT_EQ(users.body["users"][0]["leave_reason"], "network");
+  EXPECT_EQ(users.body["users"][0]["display_name"], "Grace");
+  // Events for rooms nobody knows, or without a room, are logged and ignored.
+  control::NodeEvent stray;
+  stray.event = "chat";
+  recorder_->apply(stray);
+  stray.room = "never-created";
+  stray.event = "room_ended";
+  recorder_->apply(stray);
+}
+
+}  // namespace
+}  // namespace meeting::api::test
