@@ -127,6 +127,7 @@ int runServer(const std::string& role, Config config) {
       return 1;
     }
     config.secret = *secret;
+    config.secretGenerated = true;
   }
   if (config.secret.empty() && role != "all" && role != "allocateserver") {
     MLOG_WARN("no --secret given: tokens and credentials are signed with a key that only this process knows");

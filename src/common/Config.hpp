@@ -84,6 +84,7 @@ struct Config {
   std::string listen;            // host:port of the HTTPS listener; empty: role default
   bool plainHttp = false;        // serve HTTP without TLS (behind a TLS-terminating proxy)
   std::string configFile;
+  bool secretGenerated = false;  // no --secret: the all-in-one made one (development token endpoint on)
 };
 
 /// Parses seed 000's role JSON into `config`, validating as that document says.

@@ -6,6 +6,7 @@
 #include "common/Log.hpp"
 #include "net/WebSocketConnection.hpp"
 #include "sfu/echo/EchoSession.hpp"
+#include "sfu/room/Room.hpp"
 
 namespace meeting::sfu {
 namespace web {
@@ -62,7 +63,9 @@ Result<void> SfuService::start(app::ServiceContext& context) {
     workers_.push_back(std::move(slot));
   }
   *running_ = true;
+  secret_ = config.secret;
   addEchoRoutes(context.router);
+  addRoomRoutes(context.router, config);
   return {};
 }
 
@@ -74,6 +77,7 @@ void SfuService::stop() {
     auto finished = done.get_future();
     slot->worker->loop().post([&] {
       slot->echoSessions.clear();
+      slot->rooms.clear();
       done.set_value();
     });
     finished.wait();
@@ -126,6 +130,93 @@ void SfuService::addEchoRoutes(net::HttpRouter& router) {
     });
   };
   router.addWebSocket("/echo/ws", std::move(route));
+}
+
+SfuService::WorkerSlot& SfuService::workerForRoom(const std::string& room) {
+  // A room lives on one worker (design.md §2): the same name always lands on the same one.
+  return *workers_[std::hash<std::string>{}(room) % workers_.size()];
+}
+
+void SfuService::addRoomRoutes(net::HttpRouter& router, const Config& config) {
+  router.addSync(http::verb::get, "/room/{name}", [](net::HttpRequestContext&) {
+    return net::textResponse(http::status::ok, std::string(web::embeddedFile("room.html")), "text/html; charset=utf-8");
+  });
+  if (config.secretGenerated) {
+    // Development only: with no --secret the all-in-one lets its own room page mint tokens.
+    // With a configured secret tokens come from the apiserver (POST /api/v1/rooms/{id}/peers).
+    router.addSync(http::verb::get, "/rtc/dev-token", [this](net::HttpRequestContext& request) {
+      auto room = request.queryValue("room");
+      auto name = request.queryValue("name");
+      if (room.empty() || room.size() > 128 || name.empty() || name.size() > 128) {
+        return net::jsonError(http::status::bad_request, "invalid_field", "room and name are required (1 to 128 bytes)");
+      }
+      token::AccessClaims claims;
+      claims.room = room;
+      claims.identity = name + "-" + std::to_string(nextConnectionId_++);
+      claims.displayName = name;
+      claims.issuedAt = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      claims.expiresAt = claims.issuedAt + 3600;
+      auto signedToken = token::signAccessToken(claims, secret_);
+      if (!signedToken) return net::jsonError(http::status::internal_server_error, "token", signedToken.error().message);
+      return net::jsonResponse(http::status::ok, nlohmann::json{{"token", *signedToken}, {"identity", claims.identity}}.dump());
+    });
+    MLOG_WARN("development token endpoint /rtc/dev-token is on (no --secret given)");
+  }
+
+  net::WebSocketRoute route;
+  route.maxMessageBytes = 256 * 1024;
+  // The token is checked before the upgrade: a wrong, expired or foreign token makes no state.
+  route.authorize = [this](net::HttpRequestContext& request) -> std::optional<net::HttpResponse> {
+    auto tokenText = request.queryValue("token");
+    if (tokenText.empty()) return net::jsonError(http::status::unauthorized, "token_missing", "connect with /rtc?token=<access token>");
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    auto claims = token::verifyAccessToken(tokenText, secret_, now);
+    if (!claims) return net::jsonError(http::status::unauthorized, claims.error().code, claims.error().message);
+    return std::nullopt;
+  };
+  route.onOpen = [this, running = running_](std::shared_ptr<net::WebSocketConnection> connection, net::HttpRequestContext& request) {
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    auto claims = token::verifyAccessToken(request.queryValue("token"), secret_, now);
+    if (!*running || !claims) {
+      connection->close(1008, "token refused");
+      return;
+    }
+    WorkerSlot* slot = &workerForRoom(claims->room);
+    uint64_t id = nextConnectionId_++;
+    std::weak_ptr<net::WebSocketConnection> weak = connection;
+    auto roomName = claims->room;
+    auto identity = claims->identity;
+    slot->worker->loop().post([slot, id, weak, claims = *claims] {
+      auto& room = slot->rooms[claims.room];
+      if (!room) room = std::make_unique<Room>(*slot->worker, claims.room, RoomSettings{});
+      auto joined = room->join(claims, id, [weak](std::string text) {
+        if (auto c = weak.lock()) c->send(std::move(text));
+      });
+      if (!joined) {
+        if (auto c = weak.lock()) {
+          c->send(nlohmann::json{{"type", "error"}, {"code", joined.error().code}, {"message", joined.error().message}}.dump());
+          c->close(1008, joined.error().code);
+        }
+        if (room->participantCount() == 0) slot->rooms.erase(claims.room);
+      }
+    });
+    connection->onMessage([slot, id, roomName, identity, running](std::string&& text) {
+      if (!*running) return;
+      slot->worker->loop().post([slot, id, roomName, identity, text = std::move(text)] {
+        if (auto it = slot->rooms.find(roomName); it != slot->rooms.end()) it->second->handleMessage(identity, id, text);
+      });
+    });
+    connection->onClose([slot, id, roomName, identity, running] {
+      if (!*running) return;
+      slot->worker->loop().post([slot, id, roomName, identity] {
+        auto it = slot->rooms.find(roomName);
+        if (it == slot->rooms.end()) return;
+        it->second->leave(identity, "disconnected", id);
+        if (it->second->participantCount() == 0) slot->rooms.erase(it);
+      });
+    });
+  };
+  router.addWebSocket("/rtc", std::move(route));
 }
 
 }  // namespace meeting::sfu

@@ -12,6 +12,7 @@
 namespace meeting::sfu {
 
 class EchoSession;
+class Room;
 
 class SfuService final : public app::Service {
  public:
@@ -29,8 +30,12 @@ class SfuService final : public app::Service {
     std::unique_ptr<MediaWorker> worker;
     // Echo sessions by id; touched only on the worker's loop.
     std::unordered_map<uint64_t, std::unique_ptr<EchoSession>> echoSessions;
+    // Rooms hosted by this worker, by name; touched only on the worker's loop.
+    std::unordered_map<std::string, std::unique_ptr<Room>> rooms;
   };
   void addEchoRoutes(net::HttpRouter& router);
+  void addRoomRoutes(net::HttpRouter& router, const Config& config);
+  WorkerSlot& workerForRoom(const std::string& room);
   WorkerSlot& pickWorker();
 
   /// The echo endpoint needs no token, so it is capped: each session holds two transports.
@@ -40,6 +45,8 @@ class SfuService final : public app::Service {
   size_t nextWorker_ = 0;
   size_t echoSessions_ = 0;  // control loop only
   uint64_t nextSessionId_ = 1;
+  uint64_t nextConnectionId_ = 1;
+  std::string secret_;
   std::shared_ptr<bool> running_ = std::make_shared<bool>(false);
 };
 

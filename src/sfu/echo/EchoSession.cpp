@@ -122,7 +122,10 @@ void EchoSession::sendSubscribeOffer() {
     sent.kind = stream.media.kind;
     sent.codec = stream.media.codec;
     sent.rtx = stream.media.rtx;
-    sent.extmaps = stream.media.extmaps;
+    // mid/rid name the publisher's sections; the echo PeerConnection demultiplexes by SSRC.
+    for (const auto& extmap : stream.media.extmaps) {
+      if (extmap.uri.find(":sdes:") == std::string::npos) sent.extmaps.push_back(extmap);
+    }
     sent.ssrc = stream.outSsrc;
     sent.rtxSsrc = stream.outRtxSsrc;
     sent.cname = "echo";

@@ -1,0 +1,515 @@
+#include "sfu/room/Room.hpp"
+
+#include <openssl/rand.h>
+
+#include <chrono>
+
+#include "common/ByteReader.hpp"
+#include "common/Log.hpp"
+#include "proto/rtcp/Rtcp.hpp"
+#include "proto/rtp/Rtx.hpp"
+#include "proto/sdp/SdpParser.hpp"
+#include "proto/sdp/SdpWriter.hpp"
+
+namespace meeting::sfu {
+namespace sdp = proto::sdp;
+namespace rtcp = proto::rtcp;
+using nlohmann::json;
+
+namespace {
+
+constexpr std::string_view MidExtension = "urn:ietf:params:rtp-hdrext:sdes:mid";
+constexpr uint32_t FeedbackSenderSsrc = 1;
+constexpr auto KeyframeRequestInterval = std::chrono::milliseconds(300);
+
+uint32_t randomSsrc() {
+  uint32_t value = 0;
+  while (value < 2) RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof(value));
+  return value;
+}
+
+std::string randomId(const char* prefix) {
+  std::array<unsigned char, 8> bytes{};
+  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+  static constexpr char Hex[] = "0123456789abcdef";
+  std::string out = prefix;
+  for (auto b : bytes) {
+    out += Hex[b >> 4];
+    out += Hex[b & 15];
+  }
+  return out;
+}
+
+std::string stringField(const json& message, const char* key) {
+  auto it = message.find(key);
+  return it != message.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
+bool validSource(const std::string& source) {
+  return source == "camera" || source == "microphone" || source == "screen" || source == "screen_audio";
+}
+
+int64_t unixMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// The header extensions a subscriber is offered: the publisher's, minus those that name the
+// publisher's own sections and layers (mid, rid, repaired-rid). The packets still carry them with
+// the publisher's values, which would point into the wrong sections of the subscriber's
+// PeerConnection; not negotiated, they are ignored and the browser demultiplexes by SSRC.
+std::vector<sdp::Extmap> subscriberExtmaps(const std::vector<sdp::Extmap>& extmaps) {
+  std::vector<sdp::Extmap> out;
+  for (const auto& extmap : extmaps) {
+    if (extmap.uri == MidExtension || extmap.uri == "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id" ||
+        extmap.uri == "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id") {
+      continue;
+    }
+    out.push_back(extmap);
+  }
+  return out;
+}
+
+}  // namespace
+
+Room::Room(MediaWorker& worker, std::string name, RoomSettings settings)
+    : worker_(worker), name_(std::move(name)), settings_(settings) {}
+
+Room::~Room() {
+  *alive_ = false;
+  for (auto& [identity, participant] : participants_) destroyParticipant(*participant);
+}
+
+LocalTransportDescription Room::local(const WebRtcTransport& transport) const {
+  return {transport.localIce(), worker_.fingerprint(), worker_.localCandidates()};
+}
+
+json Room::describe(const Track& t) const {
+  return {{"id", t.id},
+          {"kind", t.media.kind == sdp::MediaKind::Audio ? "audio" : "video"},
+          {"source", t.source},
+          {"muted", t.muted}};
+}
+
+json Room::describe(const Participant& p) const {
+  json tracks = json::array();
+  for (const auto& [mid, track] : p.tracks) tracks.push_back(describe(*track));
+  return {{"identity", p.identity}, {"name", p.displayName}, {"tracks", tracks}};
+}
+
+Result<void> Room::join(const token::AccessClaims& claims, uint64_t connection, SendText send) {
+  if (auto existing = participants_.find(claims.identity); existing != participants_.end()) {
+    // The same identity again (a new tab, or a reconnect): the old connection gives way.
+    leave(claims.identity, "replaced");
+  }
+  if (participants_.size() >= settings_.maxPeers) {
+    return makeError("room_full", "room '" + name_ + "' is full (" + std::to_string(settings_.maxPeers) + " participants)");
+  }
+  auto participant = std::make_unique<Participant>();
+  auto& p = *participant;
+  p.identity = claims.identity;
+  p.connection = connection;
+  p.displayName = claims.displayName.empty() ? claims.identity : claims.displayName;
+  p.grants = claims.grants;
+  p.send = std::move(send);
+
+  WebRtcTransportCallbacks publishCallbacks;
+  publishCallbacks.onRtp = [this, &p](proto::rtp::RtpPacket& packet) { onRtp(p, packet); };
+  publishCallbacks.onRtcp = [this, &p](std::span<const uint8_t> compound) { onPublisherRtcp(p, compound); };
+  publishCallbacks.onState = [this, &p](TransportState state) {
+    sendJson(p, {{"type", "transportState"}, {"transport", "publish"}, {"state", std::string(toString(state))}});
+  };
+  publishCallbacks.onDataChannelOpen = [&p](uint16_t stream, const DataChannelParameters&) {
+    p.dataStream = stream;
+    p.dataOpen = true;
+  };
+  publishCallbacks.onDataChannelMessage = [this, &p](uint16_t, bool binary, std::span<const uint8_t> data) {
+    onData(p, binary, data);
+  };
+  p.publish = &worker_.createTransport(std::move(publishCallbacks));
+
+  WebRtcTransportCallbacks subscribeCallbacks;
+  subscribeCallbacks.onRtcp = [this, &p](std::span<const uint8_t> compound) { onSubscriberRtcp(p, compound); };
+  subscribeCallbacks.onState = [this, &p](TransportState state) {
+    sendJson(p, {{"type", "transportState"}, {"transport", "subscribe"}, {"state", std::string(toString(state))}});
+    if (state != TransportState::Connected) return;
+    for (auto& consumer : p.consumers) {
+      if (consumer->active && consumer->track) requestKeyframe(*consumer->track, true);
+    }
+  };
+  p.subscribe = &worker_.createTransport(std::move(subscribeCallbacks));
+
+  json others = json::array();
+  for (const auto& [identity, other] : participants_) others.push_back(describe(*other));
+  participants_.emplace(p.identity, std::move(participant));
+  sendJson(p, {{"type", "joined"},
+               {"protocol", ProtocolVersion},
+               {"room", name_},
+               {"self", {{"identity", p.identity}, {"name", p.displayName}}},
+               {"participants", others}});
+  broadcast({{"type", "participantJoined"}, {"participant", describe(p)}}, &p);
+  MLOG_INFO("room {}: {} joined ({} participants)", name_, p.identity, participants_.size());
+  if (p.grants.canSubscribe) {
+    for (auto& [identity, other] : participants_) {
+      if (other.get() == &p) continue;
+      for (auto& [mid, track] : other->tracks) subscribe(p, *track);
+    }
+    offerSubscriptions(p);
+  }
+  return {};
+}
+
+void Room::leave(const std::string& identity, const std::string& reason, uint64_t connection) {
+  auto it = participants_.find(identity);
+  if (it == participants_.end() || (connection != 0 && it->second->connection != connection)) return;
+  auto participant = std::move(it->second);
+  participants_.erase(it);
+  std::vector<std::string> mids;
+  for (auto& [mid, track] : participant->tracks) mids.push_back(mid);
+  for (auto& mid : mids) removeTrack(*participant, mid);
+  destroyParticipant(*participant);
+  broadcast({{"type", "participantLeft"}, {"identity", identity}, {"reason", reason}}, nullptr);
+  MLOG_INFO("room {}: {} left ({}; {} remain)", name_, identity, reason, participants_.size());
+}
+
+void Room::destroyParticipant(Participant& p) {
+  // Consumers of this participant disappear from the tracks they receive.
+  for (auto& consumer : p.consumers) {
+    if (!consumer->track) continue;
+    std::erase(consumer->track->consumers, consumer.get());
+  }
+  p.consumers.clear();
+  if (p.publish) worker_.destroyTransport(p.publish->id());
+  if (p.subscribe) worker_.destroyTransport(p.subscribe->id());
+  p.publish = p.subscribe = nullptr;
+  p.send = nullptr;
+}
+
+void Room::handleMessage(const std::string& identity, uint64_t connection, const std::string& text) {
+  auto it = participants_.find(identity);
+  if (it == participants_.end() || it->second->connection != connection) return;
+  auto& p = *it->second;
+  auto message = json::parse(text, nullptr, false);
+  if (message.is_discarded() || !message.is_object() || !message.contains("type") || !message["type"].is_string()) {
+    return sendError(p, "bad_message", "expected a JSON object with a string \"type\"");
+  }
+  auto type = message["type"].get<std::string>();
+  if (type == "publish") {
+    onPublish(p, message);
+  } else if (type == "subscribeAnswer") {
+    onSubscribeAnswer(p, message);
+  } else if (type == "mute") {
+    onMute(p, message);
+  } else if (type == "chat") {
+    onChat(p, message);
+  } else if (type == "leave") {
+    leave(identity, "left");
+  } else if (type == "ping") {
+    sendJson(p, {{"type", "pong"}});
+  } else {
+    sendError(p, "unknown_type", "unknown message type '" + type + "'");
+  }
+}
+
+void Room::onPublish(Participant& p, const json& message) {
+  if (!p.grants.canPublish) return sendError(p, "forbidden", "this token may not publish");
+  auto sdpText = stringField(message, "sdp");
+  if (sdpText.empty()) return sendError(p, "bad_message", "publish needs a string \"sdp\"");
+  auto offer = sdp::parse(sdpText);
+  if (!offer) return sendError(p, "invalid_sdp", offer.error().message);
+  auto params = remoteTransportParameters(*offer, false);
+  if (!params) return sendError(p, "invalid_sdp", params.error().message);
+  AnswerOptions options;
+  options.videoCodec = settings_.videoCodec;
+  auto answer = answerPublishOffer(*offer, local(*p.publish), options);
+  if (!answer) return sendError(p, "invalid_sdp", answer.error().message);
+  if (auto r = p.publish->setRemote(*params); !r) return sendError(p, "invalid_sdp", r.error().message);
+  // setRemote may have restarted ICE: describe the transport as it is now.
+  answer = answerPublishOffer(*offer, local(*p.publish), options);
+  sendJson(p, {{"type", "publishAnswer"}, {"sdp", sdp::serialize(answer->answer)}});
+
+  const json tracksInfo = message.contains("tracks") && message["tracks"].is_object() ? message["tracks"] : json::object();
+  std::vector<std::string> stillPublished;
+  for (const auto& media : answer->media) {
+    stillPublished.push_back(media.mid);
+    if (!p.tracks.contains(media.mid)) {
+      addTrack(p, media, tracksInfo.contains(media.mid) ? tracksInfo[media.mid] : json::object());
+    }
+  }
+  std::vector<std::string> gone;
+  for (auto& [mid, track] : p.tracks) {
+    if (std::find(stillPublished.begin(), stillPublished.end(), mid) == stillPublished.end()) gone.push_back(mid);
+  }
+  for (auto& mid : gone) removeTrack(p, mid);
+}
+
+void Room::addTrack(Participant& p, const ReceivedMedia& media, const json& info) {
+  auto track = std::make_unique<Track>();
+  track->id = randomId("TR_");
+  track->publisher = &p;
+  track->media = media;
+  if (!media.ssrcs.empty()) track->inSsrc = media.ssrcs.front().ssrc;
+  auto source = info.is_object() ? stringField(info, "source") : std::string{};
+  track->source = validSource(source) ? source : (media.kind == sdp::MediaKind::Audio ? "microphone" : "camera");
+  track->muted = info.is_object() && info.contains("muted") && info["muted"].is_boolean() && info["muted"].get<bool>();
+  auto& ref = *track;
+  p.tracks.emplace(media.mid, std::move(track));
+  broadcast({{"type", "trackPublished"}, {"identity", p.identity}, {"track", describe(ref)}}, nullptr);
+  for (auto& [identity, other] : participants_) {
+    if (other.get() == &p || !other->grants.canSubscribe) continue;
+    subscribe(*other, ref);
+    offerSubscriptions(*other);
+  }
+}
+
+void Room::removeTrack(Participant& p, const std::string& mid) {
+  auto it = p.tracks.find(mid);
+  if (it == p.tracks.end()) return;
+  auto track = std::move(it->second);
+  p.tracks.erase(it);
+  for (auto* consumer : track->consumers) {
+    consumer->track = nullptr;
+    consumer->active = false;  // the section stays (mids are not reused) but goes inactive
+    offerSubscriptions(*consumer->subscriber);
+  }
+  broadcast({{"type", "trackUnpublished"}, {"identity", p.identity}, {"trackId", track->id}}, nullptr);
+}
+
+void Room::subscribe(Participant& subscriber, Track& track) {
+  auto consumer = std::make_unique<Consumer>();
+  consumer->subscriber = &subscriber;
+  consumer->track = &track;
+  consumer->mid = std::to_string(subscriber.nextMid++);
+  consumer->ssrc = randomSsrc();
+  if (track.media.rtx) consumer->rtxSsrc = randomSsrc();
+  consumer->cache = std::make_unique<PacketCache>(track.media.kind == sdp::MediaKind::Video ? 512 : 32);
+  auto& section = consumer->section;
+  section.mid = consumer->mid;
+  section.kind = track.media.kind;
+  section.codec = track.media.codec;
+  section.rtx = track.media.rtx;
+  section.extmaps = subscriberExtmaps(track.media.extmaps);
+  section.ssrc = consumer->ssrc;
+  section.rtxSsrc = consumer->rtxSsrc;
+  section.streamId = track.publisher->identity;
+  section.trackId = track.id;
+  section.cname = section.streamId;
+  track.consumers.push_back(consumer.get());
+  subscriber.consumers.push_back(std::move(consumer));
+}
+
+void Room::offerSubscriptions(Participant& p) {
+  if (p.consumers.empty() || !p.subscribe) return;
+  if (p.offerOutstanding) {
+    p.renegotiate = true;  // folded into the next offer when the answer comes
+    return;
+  }
+  std::vector<SentMedia> media;
+  for (const auto& consumer : p.consumers) {
+    // An ended track keeps its section, same kind and codec, inactive (mids are never reused).
+    SentMedia sent = consumer->section;
+    sent.active = consumer->active && consumer->track;
+    media.push_back(std::move(sent));
+  }
+  auto offer = makeSubscribeOffer(local(*p.subscribe), media, false, ++p.offerVersion);
+  for (auto& consumer : p.consumers) {
+    if (consumer->offeredIn == 0) consumer->offeredIn = p.offerVersion;
+  }
+  p.offerOutstanding = true;
+  p.renegotiate = false;
+  json trackMap = json::object();
+  for (const auto& consumer : p.consumers) {
+    if (consumer->track) trackMap[consumer->mid] = {{"trackId", consumer->track->id}, {"identity", consumer->track->publisher->identity}};
+  }
+  sendJson(p, {{"type", "subscribeOffer"}, {"sdp", sdp::serialize(offer)}, {"version", p.offerVersion}, {"tracks", trackMap}});
+}
+
+void Room::onSubscribeAnswer(Participant& p, const json& message) {
+  if (!p.offerOutstanding) return sendError(p, "unexpected", "no subscribe offer is outstanding");
+  auto version = message.contains("version") && message["version"].is_number_unsigned() ? message["version"].get<uint64_t>() : 0;
+  if (version != p.offerVersion) return sendError(p, "stale_answer", "the answer is for offer " + std::to_string(version));
+  auto answer = sdp::parse(stringField(message, "sdp"));
+  if (!answer) return sendError(p, "invalid_sdp", answer.error().message);
+  auto params = remoteTransportParameters(*answer, true);
+  if (!params) return sendError(p, "invalid_sdp", params.error().message);
+  if (auto r = p.subscribe->setRemote(*params); !r) return sendError(p, "invalid_sdp", r.error().message);
+  p.offerOutstanding = false;
+  for (auto& consumer : p.consumers) {
+    if (consumer->offeredIn != 0 && consumer->offeredIn <= version && !consumer->negotiated) {
+      consumer->negotiated = true;
+      if (consumer->track) requestKeyframe(*consumer->track, true);  // its first frame must be a keyframe
+    }
+  }
+  if (p.renegotiate) offerSubscriptions(p);
+}
+
+void Room::onMute(Participant& p, const json& message) {
+  auto trackId = stringField(message, "trackId");
+  if (!message.contains("muted") || !message["muted"].is_boolean()) {
+    return sendError(p, "bad_message", "mute needs \"trackId\" and a boolean \"muted\"");
+  }
+  for (auto& [mid, track] : p.tracks) {
+    if (track->id != trackId) continue;  // only one's own tracks: another peer's id is not found here
+    track->muted = message["muted"].get<bool>();
+    broadcast({{"type", "trackMuted"}, {"identity", p.identity}, {"trackId", trackId}, {"muted", track->muted}}, nullptr);
+    return;
+  }
+  sendError(p, "unknown_track", "you publish no track '" + trackId + "'");
+}
+
+void Room::onChat(Participant& p, const json& message) {
+  auto text = stringField(message, "text");
+  if (text.empty() || text.size() > MaxChatLength) {
+    return sendError(p, "bad_message", "chat needs a \"text\" of 1 to " + std::to_string(MaxChatLength) + " bytes");
+  }
+  if (!p.grants.canPublishData) return sendError(p, "forbidden", "this token may not send chat or data");
+  broadcast({{"type", "chat"}, {"from", p.identity}, {"name", p.displayName}, {"text", text}, {"time", unixMillis()}}, nullptr);
+}
+
+Room::Track* Room::trackForPacket(Participant& p, const proto::rtp::RtpPacket& packet) {
+  uint32_t ssrc = packet.ssrc();
+  for (auto& [mid, track] : p.tracks) {
+    if (track->inSsrc == ssrc) return track->media.codec.payloadType == packet.payloadType() ? track.get() : nullptr;
+  }
+  for (auto& [mid, track] : p.tracks) {  // no a=ssrc: the mid extension names the section
+    if (track->inSsrc != 0 || track->media.codec.payloadType != packet.payloadType()) continue;
+    for (const auto& extmap : track->media.extmaps) {
+      if (extmap.uri != MidExtension || extmap.id == 0 || extmap.id > 255) continue;
+      auto value = packet.extension(static_cast<uint8_t>(extmap.id));
+      if (std::string_view(reinterpret_cast<const char*>(value.data()), value.size()) == mid) {
+        track->inSsrc = ssrc;
+        return track.get();
+      }
+    }
+  }
+  return nullptr;
+}
+
+void Room::onRtp(Participant& p, proto::rtp::RtpPacket& packet) {
+  Track* track = trackForPacket(p, packet);
+  if (!track || packet.size() > PacketCache::MaxPacketSize) return;
+  for (auto* consumer : track->consumers) {
+    auto* transport = consumer->subscriber->subscribe;
+    // Not before the subscriber knows the section: an unsignaled SSRC would be bound to another
+    // section by the browser's payload-type demuxing.
+    if (!consumer->active || !consumer->negotiated || !transport || transport->state() != TransportState::Connected) continue;
+    std::copy(packet.data().begin(), packet.data().end(), scratch_.begin());
+    auto copy = proto::rtp::RtpPacket::parse(std::span<uint8_t>(scratch_), packet.size());
+    if (!copy) return;
+    copy->setSsrc(consumer->ssrc);
+    consumer->cache->store(copy->sequenceNumber(), copy->data());
+    transport->sendRtp(scratch_, copy->size());
+  }
+}
+
+void Room::onPublisherRtcp(Participant& p, std::span<const uint8_t> compound) {
+  rtcp::CompoundReader reader(compound);
+  rtcp::RtcpPacketView view;
+  while (reader.next(view)) {
+    if (view.packetType() != rtcp::PacketType::SenderReport || view.packet.size() < 28) continue;
+    uint32_t ssrc = (uint32_t{view.packet[4]} << 24) | (uint32_t{view.packet[5]} << 16) |
+                    (uint32_t{view.packet[6]} << 8) | view.packet[7];
+    for (auto& [mid, track] : p.tracks) {
+      if (track->inSsrc != ssrc || ssrc == 0) continue;
+      // Timestamps pass through, so the sender's NTP/RTP pair stays valid (RFC 3550 §6.4.1).
+      for (auto* consumer : track->consumers) {
+        if (!consumer->subscriber->subscribe) continue;
+        std::array<uint8_t, 28 + WebRtcTransport::SrtpHeadroom> sr{};
+        std::copy(view.packet.begin(), view.packet.begin() + 28, sr.begin());
+        sr[0] = 0x80;
+        sr[2] = 0;
+        sr[3] = 6;
+        ByteWriter writer(std::span<uint8_t>(sr.data() + 4, 4));
+        writer.writeU32(consumer->ssrc);
+        consumer->subscriber->subscribe->sendRtcp(sr, 28);
+      }
+    }
+  }
+}
+
+void Room::onSubscriberRtcp(Participant& p, std::span<const uint8_t> compound) {
+  auto byOutSsrc = [&p](uint32_t ssrc) -> Consumer* {
+    for (auto& consumer : p.consumers) {
+      if (consumer->ssrc == ssrc && consumer->track) return consumer.get();
+    }
+    return nullptr;
+  };
+  rtcp::CompoundReader reader(compound);
+  rtcp::RtcpPacketView view;
+  while (reader.next(view)) {
+    if (view.is(rtcp::PacketType::PayloadFeedback, rtcp::psfb::Pli)) {
+      if (auto pli = rtcp::Pli::parse(view)) {
+        if (auto* consumer = byOutSsrc(pli->mediaSsrc())) requestKeyframe(*consumer->track, false);
+      }
+    } else if (view.is(rtcp::PacketType::PayloadFeedback, rtcp::psfb::Fir)) {
+      if (auto fir = rtcp::Fir::parse(view)) {
+        for (size_t i = 0; i < fir->entryCount(); ++i) {
+          if (auto* consumer = byOutSsrc(fir->entry(i).ssrc)) requestKeyframe(*consumer->track, false);
+        }
+      }
+    } else if (view.is(rtcp::PacketType::RtpFeedback, rtcp::rtpfb::Nack)) {
+      if (auto nack = rtcp::Nack::parse(view)) {
+        if (auto* consumer = byOutSsrc(nack->mediaSsrc())) {
+          nack->forEachLost([this, consumer](uint16_t sequence) { retransmit(*consumer, sequence); });
+        }
+      }
+    }
+  }
+}
+
+void Room::requestKeyframe(Track& track, bool force) {
+  auto* publish = track.publisher->publish;
+  if (!publish || track.inSsrc == 0 || track.media.kind != sdp::MediaKind::Video) return;
+  auto now = worker_.loop().clock().now();
+  // Requests from many subscribers merge into one per interval (design.md §2).
+  if (!force && now - track.lastKeyframeRequest < KeyframeRequestInterval) return;
+  track.lastKeyframeRequest = now;
+  std::array<uint8_t, rtcp::Pli::Size + WebRtcTransport::SrtpHeadroom> buffer{};
+  ByteWriter writer(buffer);
+  if (rtcp::Pli::build(writer, FeedbackSenderSsrc, track.inSsrc)) publish->sendRtcp(buffer, writer.size());
+}
+
+void Room::retransmit(Consumer& consumer, uint16_t sequenceNumber) {
+  auto* transport = consumer.subscriber->subscribe;
+  auto cached = consumer.cache->find(sequenceNumber);
+  if (cached.empty() || !transport || !consumer.track) return;
+  std::copy(cached.begin(), cached.end(), scratch_.begin());
+  auto original = proto::rtp::RtpPacket::parse(std::span<uint8_t>(scratch_), cached.size());
+  if (!original) return;
+  if (!consumer.track->media.rtx) {
+    transport->sendRtp(scratch_, original->size());
+    return;
+  }
+  proto::rtp::RtxParams params{consumer.track->media.rtx->payloadType, consumer.rtxSsrc, consumer.rtxSequence++};
+  if (auto rtx = proto::rtp::buildRtx(*original, params, rtxScratch_)) transport->sendRtp(rtxScratch_, rtx->size());
+}
+
+void Room::onData(Participant& p, bool binary, std::span<const uint8_t> data) {
+  if (!p.grants.canPublishData) return;
+  // Relayed outside the SCTP callback; every other participant gets it on its own channel.
+  std::vector<uint8_t> copy(data.begin(), data.end());
+  std::string from = p.identity;
+  worker_.loop().post([this, alive = alive_, from, binary, copy = std::move(copy)] {
+    if (!*alive) return;
+    for (auto& [identity, other] : participants_) {
+      if (identity == from || !other->dataOpen || !other->publish) continue;
+      other->publish->sendData(other->dataStream, binary, copy);
+    }
+  });
+}
+
+void Room::broadcast(const json& message, const Participant* except) {
+  auto text = message.dump();
+  for (auto& [identity, p] : participants_) {
+    if (p.get() != except && p->send) p->send(text);
+  }
+}
+
+void Room::sendJson(Participant& p, const json& message) {
+  if (p.send) p.send(message.dump());
+}
+
+void Room::sendError(Participant& p, const std::string& code, const std::string& message) {
+  sendJson(p, {{"type", "error"}, {"code", code}, {"message", message}});
+}
+
+}  // namespace meeting::sfu

@@ -1,0 +1,135 @@
+#pragma once
+// A room on one media worker (design.md §2-3): its participants, the tracks they publish and who
+// receives what. Every participant has a publish transport (the client offers) and a subscribe
+// transport (the server offers, renegotiated as tracks come and go; one offer outstanding at a
+// time, later changes folded into the next offer so none is lost). Media from a track's publisher
+// goes to one consumer per other participant: SSRC rewritten, cached for NACK/RTX, encrypted with
+// the subscriber's SRTP context. The signaling messages are in docs/protocol.md ("Rooms").
+//
+// Threading: a room and everything in it live on its worker's loop.
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/AccessToken.hpp"
+#include "sfu/MediaWorker.hpp"
+#include "sfu/PacketCache.hpp"
+#include "sfu/SdpNegotiation.hpp"
+
+namespace meeting::sfu {
+
+struct RoomSettings {
+  size_t maxPeers = 16;
+  VideoCodec videoCodec = VideoCodec::Any;
+};
+
+class Room {
+ public:
+  /// Sends one signaling message to a participant; must be callable from the worker thread.
+  using SendText = std::function<void(std::string)>;
+
+  static constexpr size_t MaxChatLength = 2000;
+  static constexpr int ProtocolVersion = 1;
+
+  Room(MediaWorker& worker, std::string name, RoomSettings settings);
+  ~Room();
+  Room(const Room&) = delete;
+  Room& operator=(const Room&) = delete;
+
+  /// Adds a participant (or replaces the connection of one with the same identity). Returns an
+  /// error (room_full ...) without changing anything when it cannot join.
+  /// `connection` identifies the signaling connection: messages and a close from an older
+  /// connection of the same identity are ignored.
+  Result<void> join(const token::AccessClaims& claims, uint64_t connection, SendText send);
+  /// Removes a participant (if `connection` is still its current one, or 0): its tracks end for
+  /// everyone and the others are told.
+  void leave(const std::string& identity, const std::string& reason, uint64_t connection = 0);
+  /// One signaling message from a participant's connection.
+  void handleMessage(const std::string& identity, uint64_t connection, const std::string& text);
+
+  const std::string& name() const { return name_; }
+  size_t participantCount() const { return participants_.size(); }
+
+ private:
+  struct Participant;
+  struct Track;
+
+  struct Consumer {
+    Participant* subscriber = nullptr;
+    Track* track = nullptr;  // null once the track ended
+    SentMedia section;       // how the subscribe offer describes it (kept after the track ends)
+    std::string mid;
+    uint32_t ssrc = 0;
+    uint32_t rtxSsrc = 0;
+    uint16_t rtxSequence = 0;
+    bool active = true;
+    bool negotiated = false;   // the subscriber applied an offer with this section: media may flow
+    uint64_t offeredIn = 0;    // the subscribe-offer version that first carried it
+    std::unique_ptr<PacketCache> cache;
+  };
+
+  struct Track {
+    std::string id;
+    Participant* publisher = nullptr;
+    ReceivedMedia media;
+    std::string source;  // camera, microphone, screen, screen_audio
+    bool muted = false;
+    uint32_t inSsrc = 0;
+    TimePoint lastKeyframeRequest{};
+    std::vector<Consumer*> consumers;
+  };
+
+  struct Participant {
+    std::string identity;
+    uint64_t connection = 0;
+    std::string displayName;
+    token::Grants grants;
+    SendText send;
+    WebRtcTransport* publish = nullptr;
+    WebRtcTransport* subscribe = nullptr;
+    std::vector<std::unique_ptr<Consumer>> consumers;  // in subscribe-offer mid order
+    std::map<std::string, std::unique_ptr<Track>> tracks;  // published, by mid
+    uint32_t nextMid = 0;
+    bool offerOutstanding = false;
+    bool renegotiate = false;
+    uint64_t offerVersion = 0;
+    uint16_t dataStream = 0;
+    bool dataOpen = false;
+  };
+
+  void onPublish(Participant& p, const nlohmann::json& message);
+  void onSubscribeAnswer(Participant& p, const nlohmann::json& message);
+  void onMute(Participant& p, const nlohmann::json& message);
+  void onChat(Participant& p, const nlohmann::json& message);
+  void addTrack(Participant& p, const ReceivedMedia& media, const nlohmann::json& info);
+  void removeTrack(Participant& p, const std::string& mid);
+  void subscribe(Participant& subscriber, Track& track);
+  void offerSubscriptions(Participant& p);
+  void onRtp(Participant& p, proto::rtp::RtpPacket& packet);
+  void onPublisherRtcp(Participant& p, std::span<const uint8_t> compound);
+  void onSubscriberRtcp(Participant& p, std::span<const uint8_t> compound);
+  void onData(Participant& p, bool binary, std::span<const uint8_t> data);
+  void requestKeyframe(Track& track, bool force);
+  void retransmit(Consumer& consumer, uint16_t sequenceNumber);
+  Track* trackForPacket(Participant& p, const proto::rtp::RtpPacket& packet);
+  void destroyParticipant(Participant& p);
+  void broadcast(const nlohmann::json& message, const Participant* except);
+  void sendJson(Participant& p, const nlohmann::json& message);
+  void sendError(Participant& p, const std::string& code, const std::string& message);
+  nlohmann::json describe(const Participant& p) const;
+  nlohmann::json describe(const Track& t) const;
+  LocalTransportDescription local(const WebRtcTransport& transport) const;
+
+  MediaWorker& worker_;
+  std::string name_;
+  RoomSettings settings_;
+  std::map<std::string, std::unique_ptr<Participant>> participants_;
+  std::array<uint8_t, PacketCache::MaxPacketSize + WebRtcTransport::SrtpHeadroom> scratch_{};
+  std::array<uint8_t, PacketCache::MaxPacketSize + WebRtcTransport::SrtpHeadroom> rtxScratch_{};
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace meeting::sfu
