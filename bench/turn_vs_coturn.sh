@@ -113,7 +113,7 @@ http_port="$(free_port)"
 worker_flag=()
 [[ -n "${TURN_WORKERS:-}" ]] && worker_flag=(--turn-workers "$TURN_WORKERS")
 "$meeting" turnserver --secret "$secret" --port "$our_port" --ip 127.0.0.1 --allow-loopback-peers \
-  --relay-ports 61000-61999 --tls-port "$(free_port)" --data "$work/data" --listen "127.0.0.1:$http_port" \
+  --relay-ports 61000-61999 --user-quota 100000 --total-quota 100000 --tls-port "$(free_port)" --data "$work/data" --listen "127.0.0.1:$http_port" \
   --log-level warn "${worker_flag[@]}" >"$work/ours.log" 2>&1 &
 our_pid=$!
 pids+=($our_pid)

@@ -226,6 +226,20 @@ void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
                   c.turnPortTls = v;
                   return {};
                 });
+  // TURN quotas (RFC 8656 §7.2: 486 per user, 508 in total; the lifetime cap of Allocate/Refresh).
+  auto turnLimit = [&](const char* flag, const char* help, int lo, int hi, int Config::*member) {
+    b.option<int>(All | Turn, flag, help, [flag, lo, hi, member](Config& c, const int& v) -> Result<void> {
+      if (v < lo || v > hi)
+        return makeError("invalid_flag", std::string("--") + flag + ": " + std::to_string(v) + " is not from " +
+                                             std::to_string(lo) + " to " + std::to_string(hi));
+      c.*member = v;
+      return {};
+    });
+  };
+  turnLimit("user-quota", "TURN allocations per user (default 10)", 1, 1000000, &Config::turnMaxAllocationsPerUser);
+  turnLimit("total-quota", "TURN allocations in total (default 5000)", 1, 1000000, &Config::turnMaxAllocationsTotal);
+  turnLimit("max-lifetime", "Longest TURN allocation lifetime in seconds (default 3600)", 60, 86400,
+            &Config::turnMaxLifetime);
 
   if (b.role & (All | Api)) {
     auto addMail = [&](const std::string& flag, auto member) {

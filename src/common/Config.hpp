@@ -77,7 +77,9 @@ struct Config {
   int turnWorkers = 0;                  // TURN worker threads; 0: one per core
   std::string turnRealm = "meeting";    // long-term credential realm (RFC 8489 §9.2)
   int64_t turnBandwidth = 0;            // bytes per second per allocation; 0: unlimited
-  int turnMaxAllocationsPerUser = 10;
+  int turnMaxAllocationsPerUser = 10;  // --user-quota: 486 beyond
+  int turnMaxAllocationsTotal = 5000;  // --total-quota: 508 beyond
+  int turnMaxLifetime = 3600;          // --max-lifetime: seconds an allocation lives without Refresh
 
   // --- Operation ---
   std::string dataDir = "meeting-data";

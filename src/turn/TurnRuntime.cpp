@@ -21,6 +21,9 @@ Result<void> TurnRuntime::start(TurnRuntimeOptions o) {
   shared_->announcedV4 = o.announcedV4;
   shared_->announcedV6 = o.announcedV6;
   shared_->tls = o.tls;
+  shared_->coalesceWindow = o.coalesceWindow;
+  shared_->streamIdleTimeout = o.streamIdleTimeout;
+  shared_->maxIdleStreams = o.maxIdleStreams;
 
   size_t n = o.workers ? o.workers : std::max(1u, std::thread::hardware_concurrency());
   stats_.clear();

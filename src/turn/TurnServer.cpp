@@ -354,6 +354,7 @@ void TurnServer::handleAllocate(Request& r, int64_t wallSeconds) {
   a->createdBy = transactionOf(m);
   byRelay_[relay->id] = a.get();
   byClient_.emplace(r.client, std::move(a));
+  if (r.client.isStream()) ++streamAllocations_;
   stats_.allocationsCreated.inc();
   stats_.activeAllocations.fetch_add(1, std::memory_order_relaxed);
 
@@ -541,6 +542,7 @@ void TurnServer::removeAllocation(const ClientKey& client) {
   io_.closeRelay(a.relay().id);
   byRelay_.erase(a.relay().id);
   budget_.release(AllocationBudget::userOf(a.username()));
+  if (client.isStream()) --streamAllocations_;
   byClient_.erase(it);
   stats_.allocationsDeleted.inc();
   stats_.activeAllocations.fetch_sub(1, std::memory_order_relaxed);

@@ -52,6 +52,8 @@ class TurnServer {
   void expire(TimePoint now);
 
   size_t allocationCount() const { return byClient_.size(); }
+  /// Allocations whose client is on TCP/TLS (each connection holds at most one).
+  size_t streamAllocationCount() const { return streamAllocations_; }
   const Allocation* findAllocation(const ClientKey& client) const;
 
  private:
@@ -81,6 +83,7 @@ class TurnServer {
   std::unordered_map<ClientKey, std::unique_ptr<Allocation>, ClientKeyHash> byClient_;
   std::unordered_map<uint32_t, Allocation*> byRelay_;
   uint64_t indicationCounter_ = 0;
+  size_t streamAllocations_ = 0;
   std::array<uint8_t, 1536> out_{};  // responses are built here (never per-packet heap)
 };
 

@@ -44,6 +44,14 @@ std::optional<Address> firstPublicV4() {
   return std::nullopt;
 }
 
+// "1.2.3.4:3478" or "[2001:db8::1]:3478".
+std::string hostPort(const Address& a, uint16_t port) {
+  char text[INET6_ADDRSTRLEN] = {};
+  const bool v6 = a.family == AddressFamily::IPv6;
+  inet_ntop(v6 ? AF_INET6 : AF_INET, a.ip.data(), text, sizeof text);
+  return v6 ? "[" + std::string(text) + "]:" + std::to_string(port) : std::string(text) + ":" + std::to_string(port);
+}
+
 std::vector<std::string> splitList(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream in(s);
@@ -99,6 +107,8 @@ void renderMetrics(std::string& out) {
       sum.droppedBandwidth.inc(s->droppedBandwidth.value());
       sum.droppedSendFailed.inc(s->droppedSendFailed.value());
       sum.malformed.inc(s->malformed.value());
+      sum.streamsIdleClosed.inc(s->streamsIdleClosed.value());
+      sum.streamsRefused.inc(s->streamsRefused.value());
     }
   }
   auto family = [&](const char* name, const char* type, const char* help) {
@@ -128,6 +138,10 @@ void renderMetrics(std::string& out) {
   line("meeting_turn_dropped_packets_total", "{reason=\"bandwidth\"}", sum.droppedBandwidth.value());
   line("meeting_turn_dropped_packets_total", "{reason=\"send_failed\"}", sum.droppedSendFailed.value());
   line("meeting_turn_dropped_packets_total", "{reason=\"malformed\"}", sum.malformed.value());
+  family("meeting_turn_stream_connections_closed_total", "counter",
+         "TCP/TLS client connections closed or refused without an allocation, by reason");
+  line("meeting_turn_stream_connections_closed_total", "{reason=\"idle\"}", sum.streamsIdleClosed.value());
+  line("meeting_turn_stream_connections_closed_total", "{reason=\"over_cap\"}", sum.streamsRefused.value());
 }
 
 }  // namespace
@@ -173,6 +187,8 @@ Result<TurnRuntimeOptions> runtimeOptionsFromConfig(const Config& config) {
   if (!config.turnRealm.empty()) o.turn.realm = config.turnRealm;
   if (config.turnBandwidth > 0) o.turn.bandwidthBytesPerSecond = static_cast<uint64_t>(config.turnBandwidth);
   if (config.turnMaxAllocationsPerUser > 0) o.turn.maxAllocationsPerUser = static_cast<size_t>(config.turnMaxAllocationsPerUser);
+  if (config.turnMaxAllocationsTotal > 0) o.turn.maxAllocationsTotal = static_cast<size_t>(config.turnMaxAllocationsTotal);
+  if (config.turnMaxLifetime > 0) o.turn.maxLifetime = std::chrono::seconds(config.turnMaxLifetime);
 
   o.policy.setAllowLoopback(config.turnAllowLoopbackPeers);
   for (const auto& text : splitList(config.turnAllowedPeers)) {
@@ -211,6 +227,8 @@ Result<void> TurnService::startWith(const Config& config) {
   }
   if (auto r = runtime_.start(*options); !r) return r;
   exportMetrics(runtime_);
+  capacity_ = options->turn.maxAllocationsTotal;
+  announced_ = hostPort(options->announcedV6 ? *options->announcedV6 : options->announcedV4, runtime_.port());
   MLOG_INFO("turnserver: UDP/TCP {} port {}{}, relay ports {}-{}, {} workers, peers {}", options->listenIp.to_string(),
             runtime_.port(), runtime_.tlsPort() ? ", TLS port " + std::to_string(runtime_.tlsPort()) : std::string(),
             options->relayPortMin, options->relayPortMax, runtime_.load().workers,
@@ -218,8 +236,64 @@ Result<void> TurnService::startWith(const Config& config) {
   return {};
 }
 
-Result<void> TurnService::start(app::ServiceContext& context) { return startWith(context.config); }
+TurnService::~TurnService() = default;
 
-void TurnService::stop() { runtime_.stop(); }
+api::control::NodeInfo TurnService::nodeInfo(const Config& config) const {
+  api::control::NodeInfo node;
+  node.role = "turn";
+  node.address = announced_;
+  // Unique per turnserver and stable across restarts: the announced relay address.
+  node.id = "turn-" + (config.name.empty() ? announced_ : config.name + "-" + announced_);
+  node.capacity = static_cast<int64_t>(capacity_);
+  return node;
+}
+
+api::control::LoadReport TurnService::loadReport() const {
+  const TurnLoad l = runtime_.load();
+  api::control::LoadReport r;
+  r.load = static_cast<int64_t>(l.allocations);  // in the unit of capacity: allocations
+  r.peers = static_cast<int64_t>(l.allocations);
+  r.rooms = 0;  // a relay knows no rooms
+  return r;
+}
+
+void TurnService::startControl(const Config& config, net::EventLoop& loop, api::control::ControlHub* hub) {
+  if (control_) return;
+  // The apiserver sends commands for rooms; a relay hosts none, so it refuses them all.
+  auto onCommand = [](const api::control::Command& c) {
+    return api::control::CommandAck{c.id, false, "turnserver hosts no rooms"};
+  };
+  auto load = [this] { return loadReport(); };
+  if (hub) {
+    control_ = api::control::makeLocalControlClient(loop, *hub, nodeInfo(config), onCommand, load);
+  } else if (!config.apiServer.empty()) {
+    api::control::ControlClientOptions o;
+    o.apiServer = config.apiServer;
+    o.secret = config.secret;
+    o.node = nodeInfo(config);
+    control_ = api::control::makeWebSocketControlClient(loop, std::move(o), onCommand, load);
+  } else {
+    return;
+  }
+  control_->start();
+  MLOG_INFO("turnserver: registering with the apiserver as {}", nodeInfo(config).id);
+}
+
+void TurnService::stopControl() {
+  if (!control_) return;
+  control_->stop();
+  control_.reset();
+}
+
+Result<void> TurnService::start(app::ServiceContext& context) {
+  if (auto r = startWith(context.config); !r) return r;
+  startControl(context.config, context.controlLoop, context.controlHub);
+  return {};
+}
+
+void TurnService::stop() {
+  stopControl();
+  runtime_.stop();
+}
 
 }  // namespace meeting::turn

@@ -4,6 +4,7 @@
 // relay for embedding (tests, benchmarks); TurnServer is the pure protocol core.
 #include <memory>
 
+#include "api/control/ControlClient.hpp"
 #include "app/Service.hpp"
 #include "turn/TurnRuntime.hpp"
 
@@ -14,21 +15,35 @@ Result<TurnRuntimeOptions> runtimeOptionsFromConfig(const Config& config);
 
 class TurnService final : public app::Service {
  public:
+  ~TurnService() override;
   std::string name() const override { return "turnserver"; }
+  /// Starts the relay, then registers on the control link: in memory when the apiserver runs in
+  /// this process (`context.controlHub`), else over a WebSocket when --apiserver is given.
   Result<void> start(app::ServiceContext& context) override;
   void stop() override;
 
-  /// Start without the app (tests): same as start() minus the HTTP routes.
+  /// Start without the app (tests): same as start() minus the HTTP routes and the control link.
   Result<void> startWith(const Config& config);
+  /// `loop`'s thread only, after startWith(): registers this turnserver with the apiserver (role
+  /// "turn", capacity = total allocation quota) and reports its load every second (load = peers =
+  /// active allocations). `hub` non-null: in memory; else --apiserver; neither: nothing to do.
+  void startControl(const Config& config, net::EventLoop& loop, api::control::ControlHub* hub);
+  /// `loop`'s thread only: closes the control link (stop() does it too, on the control loop).
+  void stopControl();
 
-  /// Load snapshot for the apiserver's control link (registration and load reports are wired
-  /// there; this is the seam), and for /metrics.
+  /// What is registered on the control link (also for tests).
+  api::control::NodeInfo nodeInfo(const Config& config) const;
+  /// The load report sent every second.
+  api::control::LoadReport loadReport() const;
   TurnLoad loadSnapshot() const { return runtime_.load(); }
   uint16_t port() const { return runtime_.port(); }
   uint16_t tlsPort() const { return runtime_.tlsPort(); }
 
  private:
   TurnRuntime runtime_;
+  std::unique_ptr<api::control::ControlClient> control_;
+  size_t capacity_ = 0;
+  std::string announced_;  // ip:port registered as the node's public address
 };
 
 /// Adds the turn counters of `runtime` to /metrics (MetricsRegistry::global()); the families are

@@ -115,6 +115,8 @@ struct TurnStats {
   LocalCounter peerRefused;         ///< 403 by the peer-address policy
   LocalCounter malformed;
   LocalCounter droppedSendFailed;   ///< socket buffer full or send error
+  LocalCounter streamsIdleClosed;   ///< TCP/TLS clients closed after the idle timeout without allocation
+  LocalCounter streamsRefused;      ///< TCP/TLS clients refused: too many without allocation
   std::atomic<uint64_t> activeAllocations{0};
 };
 

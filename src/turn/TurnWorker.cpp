@@ -4,6 +4,9 @@
 #include <sys/socket.h>
 
 #include <boost/asio/detail/socket_option.hpp>
+#include <boost/asio/post.hpp>
+
+#include <thread>
 
 #include "common/Log.hpp"
 #include "turn/StreamConnection.hpp"
@@ -98,7 +101,10 @@ void TurnWorker::start() {
   armUdp();
   accept(tcp_, false);
   if (tls_.is_open()) accept(tls_, true);
-  expiryTimer_ = loop_.runEvery(std::chrono::seconds(1), [this] { core_->expire(now()); });
+  expiryTimer_ = loop_.runEvery(std::chrono::seconds(1), [this] {
+    core_->expire(now());
+    closeIdleStreams(now());
+  });
 }
 
 void TurnWorker::stop() {
@@ -110,7 +116,7 @@ void TurnWorker::stop() {
   tcp_.close(ignored);
   tls_.close(ignored);
   auto streams = std::move(streams_);
-  for (auto& [id, c] : streams) c->close();
+  for (auto& [id, s] : streams) s.connection->close();
   core_.reset();  // closes every relay through closeRelay()
   relays_.clear();
 }
@@ -123,11 +129,17 @@ void TurnWorker::armUdp() {
   });
 }
 
+bool TurnWorker::receiveInto(int fd) {
+  if (batch_.full()) flush();  // every slot is queued: send them before reusing any
+  return batch_.receive(fd) > 0;
+}
+
 void TurnWorker::onUdpReadable() {
+  beginRound();
   const int fd = udp_.native_handle();
   for (size_t round = 0; round < MaxDrainBatches; ++round) {
-    const size_t n = batch_.receive(fd);
-    if (n == 0) break;
+    if (!receiveInto(fd)) break;
+    const size_t n = batch_.count();
     const TimePoint t = now();
     const int64_t wall = wallSeconds();
     batching_ = true;
@@ -139,7 +151,6 @@ void TurnWorker::onUdpReadable() {
       core_->handleClientPacket(key, batch_.slot(i).subspan(RecvBatch::Headroom, batch_.length(i)), t, wall);
     }
     batching_ = false;
-    flush();
     if (n < RecvBatch::Size) break;
   }
 }
@@ -153,10 +164,11 @@ void TurnWorker::armRelay(const std::shared_ptr<Relay>& relay) {
 }
 
 void TurnWorker::onRelayReadable(const std::shared_ptr<Relay>& relay) {
+  beginRound();
   const int fd = relay->socket.native_handle();
   for (size_t round = 0; round < MaxDrainBatches && !relay->closed; ++round) {
-    const size_t n = batch_.receive(fd);
-    if (n == 0) break;
+    if (!receiveInto(fd)) break;
+    const size_t n = batch_.count();
     const TimePoint t = now();
     batching_ = true;
     for (size_t i = 0; i < n; ++i) {
@@ -166,14 +178,43 @@ void TurnWorker::onRelayReadable(const std::shared_ptr<Relay>& relay) {
       core_->handlePeerPacket(relay->id, *from, batch_.slot(i), RecvBatch::Headroom, batch_.length(i), t);
     }
     batching_ = false;
-    flush();
     if (n < RecvBatch::Size) break;
   }
 }
 
+void TurnWorker::beginRound() {
+  if (roundPending_) return;
+  roundPending_ = true;
+  roundStart_ = now();
+  // Posted behind the other sockets the same epoll wakeup made ready, so the round's datagrams
+  // leave in one sendmmsg per socket (replies to every client on the listening socket at once).
+  boost::asio::post(loop_.context(), [this] { endRound(); });
+}
+
+void TurnWorker::endRound() {
+  roundPending_ = false;
+  if (stopped_) return;
+  flush();
+  const Duration window = shared_.coalesceWindow;
+  // Idle time between the previous round's end and this round's start.
+  const Duration idle = roundStart_ - previousRoundEnd_;
+  if (window > Duration::zero() && idle < window) {
+    // Work came back sooner than the window: at this rate most wakeups carry one datagram, and
+    // the wakeup (epoll_wait, two context switches, waking the receiver per send) costs more than
+    // relaying it. Like NIC interrupt moderation, let datagrams gather in the socket buffers for
+    // the rest of the window, so the next epoll_wait returns many sockets with several datagrams
+    // each. Adds at most `window` of delay, only under load; an idle relay answers at once.
+    const TimePoint until = roundStart_ + window;
+    if (const TimePoint t = now(); t < until) std::this_thread::sleep_for(until - t);
+  }
+  previousRoundEnd_ = now();
+}
+
 void TurnWorker::flush() {
-  if (queue_.empty()) return;
-  if (size_t dropped = queue_.flush(); dropped > 0) stats_.droppedSendFailed.inc(dropped);
+  if (!queue_.empty()) {
+    if (size_t dropped = queue_.flush(); dropped > 0) stats_.droppedSendFailed.inc(dropped);
+  }
+  batch_.recycle(batching_);  // nothing refers to the slots now, except the batch in hand
 }
 
 void TurnWorker::sendToClient(const ClientKey& client, std::span<const uint8_t> data) {
@@ -186,7 +227,7 @@ void TurnWorker::sendToClient(const ClientKey& client, std::span<const uint8_t> 
     return;
   }
   auto it = streams_.find(client.connection);
-  if (it != streams_.end()) it->second->send(data);
+  if (it != streams_.end()) it->second.connection->send(data);
 }
 
 void TurnWorker::sendToPeer(uint32_t relayId, const Address& peer, std::span<const uint8_t> data) {
@@ -282,17 +323,44 @@ void TurnWorker::accept(tcp::acceptor& acceptor, bool tls) {
     if (!ec) {
       boost::system::error_code e2;
       auto remote = socket.remote_endpoint(e2);
-      if (!e2) {
+      if (!e2 && idleStreamCount() >= shared_.maxIdleStreams) {
+        // Connections that hold no allocation cost memory (a 128 KiB read buffer, a TLS session)
+        // and nothing else bounds them: refuse beyond the cap.
+        stats_.streamsRefused.inc();
+        socket.close(e2);
+      } else if (!e2) {
         ClientKey key{tls ? ClientTransport::Tls : ClientTransport::Tcp, nextConnectionId_++,
                       toAddress(remote.address(), remote.port())};
         auto c = tls ? StreamConnection::makeTls(*this, key, std::move(socket), *shared_.tls)
                      : StreamConnection::makeTcp(*this, key, std::move(socket));
-        streams_[key.connection] = c;
+        streams_[key.connection] = Stream{c, now()};
         c->start();
       }
     }
     accept(acceptor, tls);
   });
+}
+
+size_t TurnWorker::idleStreamCount() const {
+  // Each stream holds at most one allocation (RFC 8656 §2.2: one per 5-tuple).
+  const size_t allocated = core_ ? core_->streamAllocationCount() : 0;
+  return streams_.size() > allocated ? streams_.size() - allocated : 0;
+}
+
+void TurnWorker::closeIdleStreams(TimePoint t) {
+  std::vector<std::shared_ptr<StreamConnection>> idle;
+  for (auto& [id, s] : streams_) {
+    if (core_->findAllocation(s.connection->key())) {
+      s.idleSince = t;
+    } else if (t - s.idleSince >= shared_.streamIdleTimeout) {
+      idle.push_back(s.connection);
+    }
+  }
+  // close() calls back into onStreamClosed, which erases from streams_: not while iterating it.
+  for (auto& c : idle) {
+    stats_.streamsIdleClosed.inc();
+    c->close();
+  }
 }
 
 void TurnWorker::onStreamFrame(StreamConnection& c, std::span<const uint8_t> frame) {

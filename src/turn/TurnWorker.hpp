@@ -32,6 +32,9 @@ struct TurnShared {
   Address announcedV4;                 ///< XOR-RELAYED-ADDRESS for IPv4 (port filled per relay)
   std::optional<Address> announcedV6;
   std::shared_ptr<boost::asio::ssl::context> tls;  ///< null: no TLS listener
+  Duration coalesceWindow{0};  ///< see TurnRuntimeOptions::coalesceWindow
+  Duration streamIdleTimeout = std::chrono::seconds(30);
+  size_t maxIdleStreams = 1024;
 };
 
 class TurnWorker final : public TurnIo {
@@ -50,6 +53,7 @@ class TurnWorker final : public TurnIo {
   uint16_t udpPort() const;
   uint16_t tlsPort() const;
   size_t allocationCount() const { return core_ ? core_->allocationCount() : 0; }
+  size_t streamCount() const { return streams_.size(); }
 
   // TurnIo
   void sendToClient(const ClientKey& client, std::span<const uint8_t> data) override;
@@ -69,6 +73,9 @@ class TurnWorker final : public TurnIo {
   void onUdpReadable();
   void armRelay(const std::shared_ptr<Relay>& relay);
   void onRelayReadable(const std::shared_ptr<Relay>& relay);
+  bool receiveInto(int fd);
+  void beginRound();
+  void endRound();
   void accept(boost::asio::ip::tcp::acceptor& acceptor, bool tls);
   int64_t wallSeconds() const { return loop_.clock().wallMicros() / 1'000'000; }
 
@@ -81,10 +88,20 @@ class TurnWorker final : public TurnIo {
   boost::asio::ip::tcp::acceptor tcp_;
   boost::asio::ip::tcp::acceptor tls_;
   std::unordered_map<uint32_t, std::shared_ptr<Relay>> relays_;
-  std::unordered_map<uint64_t, std::shared_ptr<StreamConnection>> streams_;
+  struct Stream {
+    std::shared_ptr<StreamConnection> connection;
+    TimePoint idleSince;  // accepted, or last seen with an allocation
+  };
+  void closeIdleStreams(TimePoint now);
+  size_t idleStreamCount() const;
+
+  std::unordered_map<uint64_t, Stream> streams_;
   RecvBatch batch_;
   SendQueue queue_;
-  bool batching_ = false;  // inside a batch: sends are queued and flushed at its end
+  bool batching_ = false;  // inside a batch: sends are queued and flushed at the round's end
+  bool roundPending_ = false;  // endRound() is posted
+  TimePoint roundStart_{};
+  TimePoint previousRoundEnd_{};
   uint32_t nextRelayId_ = 1;
   uint64_t nextConnectionId_ = 1;
   net::TimerId expiryTimer_ = 0;

@@ -1,18 +1,22 @@
 #include "turn/UdpBatch.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 namespace meeting::turn {
 
 RecvBatch::RecvBatch() {
-  for (size_t i = 0; i < Size; ++i) {
+  for (size_t i = 0; i < Slots; ++i) {
     iov_[i].iov_base = slots_[i].data() + Headroom;
     iov_[i].iov_len = MaxPayload;
   }
 }
 
 size_t RecvBatch::receive(int fd) {
-  for (size_t i = 0; i < Size; ++i) {
+  count_ = 0;
+  if (full()) return 0;
+  base_ = next_;
+  for (size_t i = base_; i < base_ + Size; ++i) {
     hdrs_[i].msg_hdr.msg_name = &addrs_[i];
     hdrs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     hdrs_[i].msg_hdr.msg_iov = &iov_[i];
@@ -24,9 +28,11 @@ size_t RecvBatch::receive(int fd) {
   }
   int n;
   do {
-    n = recvmmsg(fd, hdrs_.data(), static_cast<unsigned>(Size), MSG_DONTWAIT, nullptr);
+    n = recvmmsg(fd, hdrs_.data() + base_, static_cast<unsigned>(Size), MSG_DONTWAIT, nullptr);
   } while (n < 0 && errno == EINTR);
-  return n > 0 ? static_cast<size_t>(n) : 0;
+  count_ = n > 0 ? static_cast<size_t>(n) : 0;
+  next_ = base_ + count_;
+  return count_;
 }
 
 void SendQueue::push(int fd, std::span<const uint8_t> data, const proto::stun::Address& to) {
@@ -41,33 +47,36 @@ void SendQueue::push(int fd, std::span<const uint8_t> data, const proto::stun::A
 
 size_t SendQueue::flush() {
   size_t dropped = 0;
-  size_t i = 0;
-  while (i < count_) {
-    size_t j = i;
-    while (j < count_ && entries_[j].fd == entries_[i].fd) {
-      mmsghdr& h = hdrs_[j - i];
+  std::fill(sent_.begin(), sent_.begin() + static_cast<std::ptrdiff_t>(count_), false);
+  for (size_t i = 0; i < count_; ++i) {
+    if (sent_[i]) continue;
+    // Gather every datagram of this socket (usually the listening socket: one sendmmsg carries
+    // the whole loop round's packets to many clients).
+    const int fd = entries_[i].fd;
+    size_t run = 0;
+    for (size_t j = i; j < count_; ++j) {
+      if (sent_[j] || entries_[j].fd != fd) continue;
+      sent_[j] = true;
+      mmsghdr& h = hdrs_[run++];
       h.msg_hdr = msghdr{};
       h.msg_hdr.msg_name = &entries_[j].to;
       h.msg_hdr.msg_namelen = entries_[j].toLength;
       h.msg_hdr.msg_iov = &entries_[j].iov;
       h.msg_hdr.msg_iovlen = 1;
       h.msg_len = 0;
-      ++j;
     }
-    size_t sent = 0;
-    const size_t run = j - i;
-    while (sent < run) {
-      int n = sendmmsg(entries_[i].fd, hdrs_.data() + sent, static_cast<unsigned>(run - sent), MSG_DONTWAIT);
+    size_t done = 0;
+    while (done < run) {
+      int n = sendmmsg(fd, hdrs_.data() + done, static_cast<unsigned>(run - done), MSG_DONTWAIT);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         // Buffer full or an ICMP error from an earlier datagram: skip this one, keep the rest.
         ++dropped;
-        ++sent;
+        ++done;
         continue;
       }
-      sent += static_cast<size_t>(n);
+      done += static_cast<size_t>(n);
     }
-    i = j;
   }
   count_ = 0;
   return dropped;
