@@ -66,18 +66,23 @@ Result<void> SfuService::start(app::ServiceContext& context) {
   secret_ = config.secret;
   addEchoRoutes(context.router);
   addRoomRoutes(context.router, config);
+  startControlLink(context);
   return {};
 }
 
 void SfuService::stop() {
   if (!*running_) return;
   *running_ = false;
+#if MEETING_SFU_CONTROL
+  if (control_) control_->stop();
+#endif
   for (auto& slot : workers_) {
     std::promise<void> done;
     auto finished = done.get_future();
     slot->worker->loop().post([&] {
       slot->echoSessions.clear();
       slot->rooms.clear();
+      slot->connections.clear();
       done.set_value();
     });
     finished.wait();
@@ -132,6 +137,113 @@ void SfuService::addEchoRoutes(net::HttpRouter& router) {
   router.addWebSocket("/echo/ws", std::move(route));
 }
 
+Room& SfuService::roomFor(WorkerSlot& slot, const std::string& name) {
+  auto& room = slot.rooms[name];
+  if (!room) {
+    RoomSettings settings;
+    if (auto it = slot.roomSettings.find(name); it != slot.roomSettings.end()) settings = it->second;
+    room = std::make_unique<Room>(*slot.worker, name, settings, [this](RoomEvent event) { reportEvent(std::move(event)); });
+  }
+  return *room;
+}
+
+// Worker threads: counts for the load report, and the event to the apiserver.
+void SfuService::reportEvent(RoomEvent event) {
+  if (event.event == "peer_connected") ++peers_;
+  if (event.event == "peer_left") --peers_;
+  if (event.event == "room_started") ++rooms_;
+  if (event.event == "room_ended") --rooms_;
+#if MEETING_SFU_CONTROL
+  if (!control_) return;
+  api::control::NodeEvent out;
+  out.event = event.event;
+  out.room = event.room;
+  out.peer = event.peer;
+  out.displayName = event.displayName;
+  out.reason = event.reason;
+  out.text = event.text;
+  out.sentAt = event.sentAt;
+  out.track = api::control::TrackInfo{event.trackId, event.trackKind, event.trackSource};
+  control_->reportEvent(std::move(out));
+#endif
+}
+
+void SfuService::startControlLink([[maybe_unused]] app::ServiceContext& context) {
+#if MEETING_SFU_CONTROL
+  namespace control = api::control;
+  const auto& config = context.config;
+  if (!context.controlHub && config.apiServer.empty()) return;
+  control::NodeInfo node;
+  auto hostPort = context.publicUrl.substr(context.publicUrl.find("//") + 2);
+  hostPort = hostPort.substr(0, hostPort.find('/'));
+  node.address = config.domainAddress.empty() ? hostPort : config.domainAddress;
+  node.id = config.name.empty() ? "sfu-" + node.address : config.name;
+  node.role = "sfu";
+  node.wsUrl = (config.plainHttp ? "ws://" : "wss://") + node.address + "/rtc";
+  node.capacity = static_cast<int64_t>(200 * workers_.size());
+
+  auto onCommand = [this](const control::Command& command) -> control::CommandAck {
+    control::CommandAck ack{command.id, true, {}};
+    if (command.room.empty()) return {command.id, false, "room is required"};
+    WorkerSlot* slot = &workerForRoom(command.room);
+    if (command.command == "add_peer") {
+      kicked_.erase({command.room, command.peer});
+      RoomSettings settings;
+      const auto& rc = command.roomConfig;
+      if (rc.is_object() && rc.contains("max_peers") && rc["max_peers"].is_number_unsigned() && rc["max_peers"].get<uint64_t>() > 0) {
+        settings.maxPeers = static_cast<size_t>(rc["max_peers"].get<uint64_t>());
+      }
+      if (rc.is_object() && rc.contains("video_codec") && rc["video_codec"].is_string()) {
+        settings.videoCodec = parseVideoCodec(rc["video_codec"].get<std::string>()).value_or(VideoCodec::Any);
+      }
+      slot->worker->loop().post([slot, room = command.room, settings] { slot->roomSettings[room] = settings; });
+    } else if (command.command == "remove_peer") {
+      kicked_.insert({command.room, command.peer});
+      slot->worker->loop().post([slot, room = command.room, peer = command.peer] {
+        auto it = slot->rooms.find(room);
+        if (it == slot->rooms.end()) return;
+        auto connection = it->second->connectionOf(peer);
+        it->second->leave(peer, "removed");
+        if (auto c = slot->connections[connection].lock()) c->close(4001, "removed from the room");
+        if (it->second->participantCount() == 0) slot->rooms.erase(it);
+      });
+    } else if (command.command == "delete_room") {
+      slot->worker->loop().post([slot, room = command.room] {
+        slot->roomSettings.erase(room);
+        auto it = slot->rooms.find(room);
+        if (it == slot->rooms.end()) return;
+        for (auto id : it->second->connections()) {
+          if (auto c = slot->connections[id].lock()) c->close(4002, "the room was deleted");
+        }
+        slot->rooms.erase(it);
+      });
+    } else {
+      return {command.id, false, "unknown command '" + command.command + "'"};
+    }
+    return ack;
+  };
+  auto load = [this] {
+    control::LoadReport report;
+    report.peers = peers_.load();
+    report.rooms = rooms_.load();
+    report.load = report.peers;
+    return report;
+  };
+  if (context.controlHub) {
+    control_ = control::makeLocalControlClient(context.controlLoop, *context.controlHub, node, onCommand, load);
+  } else {
+    control::ControlClientOptions options;
+    options.apiServer = config.apiServer;
+    options.secret = config.secret;
+    options.node = node;
+    control_ = control::makeWebSocketControlClient(context.controlLoop, options, onCommand, load);
+  }
+  control_->start();
+  MLOG_INFO("sfuserver {} registers with the apiserver{} as {}", node.id,
+            context.controlHub ? " in this process" : " at " + config.apiServer, node.wsUrl);
+#endif
+}
+
 SfuService::WorkerSlot& SfuService::workerForRoom(const std::string& room) {
   // A room lives on one worker (design.md §2): the same name always lands on the same one.
   return *workers_[std::hash<std::string>{}(room) % workers_.size()];
@@ -172,6 +284,9 @@ void SfuService::addRoomRoutes(net::HttpRouter& router, const Config& config) {
     auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     auto claims = token::verifyAccessToken(tokenText, secret_, now);
     if (!claims) return net::jsonError(http::status::unauthorized, claims.error().code, claims.error().message);
+    if (kicked_.contains({claims->room, claims->identity})) {
+      return net::jsonError(http::status::forbidden, "peer_removed", "this peer was removed from the room");
+    }
     return std::nullopt;
   };
   route.onOpen = [this, running = running_](std::shared_ptr<net::WebSocketConnection> connection, net::HttpRequestContext& request) {
@@ -186,9 +301,9 @@ void SfuService::addRoomRoutes(net::HttpRouter& router, const Config& config) {
     std::weak_ptr<net::WebSocketConnection> weak = connection;
     auto roomName = claims->room;
     auto identity = claims->identity;
-    slot->worker->loop().post([slot, id, weak, claims = *claims] {
-      auto& room = slot->rooms[claims.room];
-      if (!room) room = std::make_unique<Room>(*slot->worker, claims.room, RoomSettings{});
+    slot->worker->loop().post([this, slot, id, weak, claims = *claims] {
+      slot->connections[id] = weak;
+      auto* room = &roomFor(*slot, claims.room);
       auto joined = room->join(claims, id, [weak](std::string text) {
         if (auto c = weak.lock()) c->send(std::move(text));
       });
@@ -209,6 +324,7 @@ void SfuService::addRoomRoutes(net::HttpRouter& router, const Config& config) {
     connection->onClose([slot, id, roomName, identity, running] {
       if (!*running) return;
       slot->worker->loop().post([slot, id, roomName, identity] {
+        slot->connections.erase(id);
         auto it = slot->rooms.find(roomName);
         if (it == slot->rooms.end()) return;
         it->second->leave(identity, "disconnected", id);

@@ -6,8 +6,17 @@
 #include <unordered_map>
 #include <vector>
 
+#include <atomic>
+#include <mutex>
+#include <set>
+
 #include "app/Service.hpp"
 #include "sfu/MediaWorker.hpp"
+#include "sfu/room/Room.hpp"
+
+#if MEETING_SFU_CONTROL
+#include "api/control/ControlClient.hpp"
+#endif
 
 namespace meeting::sfu {
 
@@ -32,7 +41,14 @@ class SfuService final : public app::Service {
     std::unordered_map<uint64_t, std::unique_ptr<EchoSession>> echoSessions;
     // Rooms hosted by this worker, by name; touched only on the worker's loop.
     std::unordered_map<std::string, std::unique_ptr<Room>> rooms;
+    // Settings the apiserver sent with add_peer, for rooms created later (seed 004 names).
+    std::unordered_map<std::string, RoomSettings> roomSettings;
+    // Signaling connections of this worker's rooms, to close them on a kick or a room deletion.
+    std::unordered_map<uint64_t, std::weak_ptr<net::WebSocketConnection>> connections;
   };
+  void startControlLink(app::ServiceContext& context);
+  void reportEvent(RoomEvent event);
+  Room& roomFor(WorkerSlot& slot, const std::string& name);
   void addEchoRoutes(net::HttpRouter& router);
   void addRoomRoutes(net::HttpRouter& router, const Config& config);
   WorkerSlot& workerForRoom(const std::string& room);
@@ -47,6 +63,13 @@ class SfuService final : public app::Service {
   uint64_t nextSessionId_ = 1;
   uint64_t nextConnectionId_ = 1;
   std::string secret_;
+  // Peers removed by the apiserver: their tokens stay refused (control loop only).
+  std::set<std::pair<std::string, std::string>> kicked_;
+  std::atomic<int64_t> peers_{0};
+  std::atomic<int64_t> rooms_{0};
+#if MEETING_SFU_CONTROL
+  std::unique_ptr<api::control::ControlClient> control_;
+#endif
   std::shared_ptr<bool> running_ = std::make_shared<bool>(false);
 };
 

@@ -50,7 +50,9 @@ bool validSource(const std::string& source) {
 }
 
 int64_t unixMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 // The header extensions a subscriber is offered: the publisher's, minus those that name the
@@ -71,12 +73,49 @@ std::vector<sdp::Extmap> subscriberExtmaps(const std::vector<sdp::Extmap>& extma
 
 }  // namespace
 
-Room::Room(MediaWorker& worker, std::string name, RoomSettings settings)
-    : worker_(worker), name_(std::move(name)), settings_(settings) {}
+Room::Room(MediaWorker& worker, std::string name, RoomSettings settings, RoomEventSink events)
+    : worker_(worker), name_(std::move(name)), settings_(settings), events_(std::move(events)) {
+  report([&] {
+    RoomEvent e;
+    e.event = "room_started";
+    return e;
+  }());
+}
 
 Room::~Room() {
   *alive_ = false;
-  for (auto& [identity, participant] : participants_) destroyParticipant(*participant);
+  for (auto& [identity, participant] : participants_) {
+    report([&] {
+      RoomEvent e;
+      e.event = "peer_left";
+      e.peer = identity;
+      e.reason = "room_closed";
+      return e;
+    }());
+    destroyParticipant(*participant);
+  }
+  report([&] {
+    RoomEvent e;
+    e.event = "room_ended";
+    return e;
+  }());
+}
+
+void Room::report(RoomEvent event) {
+  if (!events_) return;
+  event.room = name_;
+  events_(std::move(event));
+}
+
+uint64_t Room::connectionOf(const std::string& identity) const {
+  auto it = participants_.find(identity);
+  return it == participants_.end() ? 0 : it->second->connection;
+}
+
+std::vector<uint64_t> Room::connections() const {
+  std::vector<uint64_t> out;
+  for (const auto& [identity, p] : participants_) out.push_back(p->connection);
+  return out;
 }
 
 LocalTransportDescription Room::local(const WebRtcTransport& transport) const {
@@ -102,7 +141,8 @@ Result<void> Room::join(const token::AccessClaims& claims, uint64_t connection, 
     leave(claims.identity, "replaced");
   }
   if (participants_.size() >= settings_.maxPeers) {
-    return makeError("room_full", "room '" + name_ + "' is full (" + std::to_string(settings_.maxPeers) + " participants)");
+    return makeError("room_full", "room '" + name_ + "' is full (" + std::to_string(settings_.maxPeers) +
+                                      " participants)");
   }
   auto participant = std::make_unique<Participant>();
   auto& p = *participant;
@@ -116,7 +156,8 @@ Result<void> Room::join(const token::AccessClaims& claims, uint64_t connection, 
   publishCallbacks.onRtp = [this, &p](proto::rtp::RtpPacket& packet) { onRtp(p, packet); };
   publishCallbacks.onRtcp = [this, &p](std::span<const uint8_t> compound) { onPublisherRtcp(p, compound); };
   publishCallbacks.onState = [this, &p](TransportState state) {
-    sendJson(p, {{"type", "transportState"}, {"transport", "publish"}, {"state", std::string(toString(state))}});
+    sendJson(p,
+             {{"type", "transportState"}, {"transport", "publish"}, {"state", std::string(toString(state))}});
   };
   publishCallbacks.onDataChannelOpen = [&p](uint16_t stream, const DataChannelParameters&) {
     p.dataStream = stream;
@@ -128,9 +169,12 @@ Result<void> Room::join(const token::AccessClaims& claims, uint64_t connection, 
   p.publish = &worker_.createTransport(std::move(publishCallbacks));
 
   WebRtcTransportCallbacks subscribeCallbacks;
-  subscribeCallbacks.onRtcp = [this, &p](std::span<const uint8_t> compound) { onSubscriberRtcp(p, compound); };
+  subscribeCallbacks.onRtcp = [this, &p](std::span<const uint8_t> compound) {
+    onSubscriberRtcp(p, compound);
+  };
   subscribeCallbacks.onState = [this, &p](TransportState state) {
-    sendJson(p, {{"type", "transportState"}, {"transport", "subscribe"}, {"state", std::string(toString(state))}});
+    sendJson(
+        p, {{"type", "transportState"}, {"transport", "subscribe"}, {"state", std::string(toString(state))}});
     if (state != TransportState::Connected) return;
     for (auto& consumer : p.consumers) {
       if (consumer->active && consumer->track) requestKeyframe(*consumer->track, true);
@@ -148,6 +192,13 @@ Result<void> Room::join(const token::AccessClaims& claims, uint64_t connection, 
                {"participants", others}});
   broadcast({{"type", "participantJoined"}, {"participant", describe(p)}}, &p);
   MLOG_INFO("room {}: {} joined ({} participants)", name_, p.identity, participants_.size());
+  report([&] {
+    RoomEvent e;
+    e.event = "peer_connected";
+    e.peer = p.identity;
+    e.displayName = p.displayName;
+    return e;
+  }());
   if (p.grants.canSubscribe) {
     for (auto& [identity, other] : participants_) {
       if (other.get() == &p) continue;
@@ -169,6 +220,13 @@ void Room::leave(const std::string& identity, const std::string& reason, uint64_
   destroyParticipant(*participant);
   broadcast({{"type", "participantLeft"}, {"identity", identity}, {"reason", reason}}, nullptr);
   MLOG_INFO("room {}: {} left ({}; {} remain)", name_, identity, reason, participants_.size());
+  report([&] {
+    RoomEvent e;
+    e.event = "peer_left";
+    e.peer = identity;
+    e.reason = reason;
+    return e;
+  }());
 }
 
 void Room::destroyParticipant(Participant& p) {
@@ -189,7 +247,8 @@ void Room::handleMessage(const std::string& identity, uint64_t connection, const
   if (it == participants_.end() || it->second->connection != connection) return;
   auto& p = *it->second;
   auto message = json::parse(text, nullptr, false);
-  if (message.is_discarded() || !message.is_object() || !message.contains("type") || !message["type"].is_string()) {
+  if (message.is_discarded() || !message.is_object() || !message.contains("type") ||
+      !message["type"].is_string()) {
     return sendError(p, "bad_message", "expected a JSON object with a string \"type\"");
   }
   auto type = message["type"].get<std::string>();
@@ -227,7 +286,8 @@ void Room::onPublish(Participant& p, const json& message) {
   answer = answerPublishOffer(*offer, local(*p.publish), options);
   sendJson(p, {{"type", "publishAnswer"}, {"sdp", sdp::serialize(answer->answer)}});
 
-  const json tracksInfo = message.contains("tracks") && message["tracks"].is_object() ? message["tracks"] : json::object();
+  const json tracksInfo =
+      message.contains("tracks") && message["tracks"].is_object() ? message["tracks"] : json::object();
   std::vector<std::string> stillPublished;
   for (const auto& media : answer->media) {
     stillPublished.push_back(media.mid);
@@ -237,7 +297,8 @@ void Room::onPublish(Participant& p, const json& message) {
   }
   std::vector<std::string> gone;
   for (auto& [mid, track] : p.tracks) {
-    if (std::find(stillPublished.begin(), stillPublished.end(), mid) == stillPublished.end()) gone.push_back(mid);
+    if (std::find(stillPublished.begin(), stillPublished.end(), mid) == stillPublished.end())
+      gone.push_back(mid);
   }
   for (auto& mid : gone) removeTrack(p, mid);
 }
@@ -249,11 +310,22 @@ void Room::addTrack(Participant& p, const ReceivedMedia& media, const json& info
   track->media = media;
   if (!media.ssrcs.empty()) track->inSsrc = media.ssrcs.front().ssrc;
   auto source = info.is_object() ? stringField(info, "source") : std::string{};
-  track->source = validSource(source) ? source : (media.kind == sdp::MediaKind::Audio ? "microphone" : "camera");
-  track->muted = info.is_object() && info.contains("muted") && info["muted"].is_boolean() && info["muted"].get<bool>();
+  track->source =
+      validSource(source) ? source : (media.kind == sdp::MediaKind::Audio ? "microphone" : "camera");
+  track->muted =
+      info.is_object() && info.contains("muted") && info["muted"].is_boolean() && info["muted"].get<bool>();
   auto& ref = *track;
   p.tracks.emplace(media.mid, std::move(track));
   broadcast({{"type", "trackPublished"}, {"identity", p.identity}, {"track", describe(ref)}}, nullptr);
+  report([&] {
+    RoomEvent e;
+    e.event = "track_published";
+    e.peer = p.identity;
+    e.trackId = ref.id;
+    e.trackKind = media.kind == sdp::MediaKind::Audio ? "audio" : "video";
+    e.trackSource = ref.source;
+    return e;
+  }());
   for (auto& [identity, other] : participants_) {
     if (other.get() == &p || !other->grants.canSubscribe) continue;
     subscribe(*other, ref);
@@ -272,6 +344,13 @@ void Room::removeTrack(Participant& p, const std::string& mid) {
     offerSubscriptions(*consumer->subscriber);
   }
   broadcast({{"type", "trackUnpublished"}, {"identity", p.identity}, {"trackId", track->id}}, nullptr);
+  report([&] {
+    RoomEvent e;
+    e.event = "track_unpublished";
+    e.peer = p.identity;
+    e.trackId = track->id;
+    return e;
+  }());
 }
 
 void Room::subscribe(Participant& subscriber, Track& track) {
@@ -318,15 +397,23 @@ void Room::offerSubscriptions(Participant& p) {
   p.renegotiate = false;
   json trackMap = json::object();
   for (const auto& consumer : p.consumers) {
-    if (consumer->track) trackMap[consumer->mid] = {{"trackId", consumer->track->id}, {"identity", consumer->track->publisher->identity}};
+    if (consumer->track)
+      trackMap[consumer->mid] = {{"trackId", consumer->track->id},
+                                 {"identity", consumer->track->publisher->identity}};
   }
-  sendJson(p, {{"type", "subscribeOffer"}, {"sdp", sdp::serialize(offer)}, {"version", p.offerVersion}, {"tracks", trackMap}});
+  sendJson(p, {{"type", "subscribeOffer"},
+               {"sdp", sdp::serialize(offer)},
+               {"version", p.offerVersion},
+               {"tracks", trackMap}});
 }
 
 void Room::onSubscribeAnswer(Participant& p, const json& message) {
   if (!p.offerOutstanding) return sendError(p, "unexpected", "no subscribe offer is outstanding");
-  auto version = message.contains("version") && message["version"].is_number_unsigned() ? message["version"].get<uint64_t>() : 0;
-  if (version != p.offerVersion) return sendError(p, "stale_answer", "the answer is for offer " + std::to_string(version));
+  auto version = message.contains("version") && message["version"].is_number_unsigned()
+                     ? message["version"].get<uint64_t>()
+                     : 0;
+  if (version != p.offerVersion)
+    return sendError(p, "stale_answer", "the answer is for offer " + std::to_string(version));
   auto answer = sdp::parse(stringField(message, "sdp"));
   if (!answer) return sendError(p, "invalid_sdp", answer.error().message);
   auto params = remoteTransportParameters(*answer, true);
@@ -350,7 +437,9 @@ void Room::onMute(Participant& p, const json& message) {
   for (auto& [mid, track] : p.tracks) {
     if (track->id != trackId) continue;  // only one's own tracks: another peer's id is not found here
     track->muted = message["muted"].get<bool>();
-    broadcast({{"type", "trackMuted"}, {"identity", p.identity}, {"trackId", trackId}, {"muted", track->muted}}, nullptr);
+    broadcast(
+        {{"type", "trackMuted"}, {"identity", p.identity}, {"trackId", trackId}, {"muted", track->muted}},
+        nullptr);
     return;
   }
   sendError(p, "unknown_track", "you publish no track '" + trackId + "'");
@@ -359,16 +448,29 @@ void Room::onMute(Participant& p, const json& message) {
 void Room::onChat(Participant& p, const json& message) {
   auto text = stringField(message, "text");
   if (text.empty() || text.size() > MaxChatLength) {
-    return sendError(p, "bad_message", "chat needs a \"text\" of 1 to " + std::to_string(MaxChatLength) + " bytes");
+    return sendError(p, "bad_message",
+                     "chat needs a \"text\" of 1 to " + std::to_string(MaxChatLength) + " bytes");
   }
   if (!p.grants.canPublishData) return sendError(p, "forbidden", "this token may not send chat or data");
-  broadcast({{"type", "chat"}, {"from", p.identity}, {"name", p.displayName}, {"text", text}, {"time", unixMillis()}}, nullptr);
+  auto now = unixMillis();
+  broadcast({{"type", "chat"}, {"from", p.identity}, {"name", p.displayName}, {"text", text}, {"time", now}},
+            nullptr);
+  report([&] {
+    RoomEvent e;
+    e.event = "chat";
+    e.peer = p.identity;
+    e.displayName = p.displayName;
+    e.text = text;
+    e.sentAt = now;
+    return e;
+  }());
 }
 
 Room::Track* Room::trackForPacket(Participant& p, const proto::rtp::RtpPacket& packet) {
   uint32_t ssrc = packet.ssrc();
   for (auto& [mid, track] : p.tracks) {
-    if (track->inSsrc == ssrc) return track->media.codec.payloadType == packet.payloadType() ? track.get() : nullptr;
+    if (track->inSsrc == ssrc)
+      return track->media.codec.payloadType == packet.payloadType() ? track.get() : nullptr;
   }
   for (auto& [mid, track] : p.tracks) {  // no a=ssrc: the mid extension names the section
     if (track->inSsrc != 0 || track->media.codec.payloadType != packet.payloadType()) continue;
@@ -391,7 +493,9 @@ void Room::onRtp(Participant& p, proto::rtp::RtpPacket& packet) {
     auto* transport = consumer->subscriber->subscribe;
     // Not before the subscriber knows the section: an unsignaled SSRC would be bound to another
     // section by the browser's payload-type demuxing.
-    if (!consumer->active || !consumer->negotiated || !transport || transport->state() != TransportState::Connected) continue;
+    if (!consumer->active || !consumer->negotiated || !transport ||
+        transport->state() != TransportState::Connected)
+      continue;
     std::copy(packet.data().begin(), packet.data().end(), scratch_.begin());
     auto copy = proto::rtp::RtpPacket::parse(std::span<uint8_t>(scratch_), packet.size());
     if (!copy) return;
@@ -479,8 +583,10 @@ void Room::retransmit(Consumer& consumer, uint16_t sequenceNumber) {
     transport->sendRtp(scratch_, original->size());
     return;
   }
-  proto::rtp::RtxParams params{consumer.track->media.rtx->payloadType, consumer.rtxSsrc, consumer.rtxSequence++};
-  if (auto rtx = proto::rtp::buildRtx(*original, params, rtxScratch_)) transport->sendRtp(rtxScratch_, rtx->size());
+  proto::rtp::RtxParams params{consumer.track->media.rtx->payloadType, consumer.rtxSsrc,
+                               consumer.rtxSequence++};
+  if (auto rtx = proto::rtp::buildRtx(*original, params, rtxScratch_))
+    transport->sendRtp(rtxScratch_, rtx->size());
 }
 
 void Room::onData(Participant& p, bool binary, std::span<const uint8_t> data) {

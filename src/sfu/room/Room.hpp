@@ -26,6 +26,22 @@ struct RoomSettings {
   VideoCodec videoCodec = VideoCodec::Any;
 };
 
+/// What a room reports to the apiserver (control link events, docs/control.md).
+struct RoomEvent {
+  std::string event;  // room_started, room_ended, peer_connected, peer_left, track_published, track_unpublished, chat
+  std::string room;
+  std::string peer;
+  std::string displayName;
+  std::string reason;
+  std::string text;
+  int64_t sentAt = 0;
+  std::string trackId;
+  std::string trackKind;
+  std::string trackSource;
+};
+/// Called on the worker thread; must be thread-safe towards whoever consumes the events.
+using RoomEventSink = std::function<void(RoomEvent)>;
+
 class Room {
  public:
   /// Sends one signaling message to a participant; must be callable from the worker thread.
@@ -34,7 +50,7 @@ class Room {
   static constexpr size_t MaxChatLength = 2000;
   static constexpr int ProtocolVersion = 1;
 
-  Room(MediaWorker& worker, std::string name, RoomSettings settings);
+  Room(MediaWorker& worker, std::string name, RoomSettings settings, RoomEventSink events = nullptr);
   ~Room();
   Room(const Room&) = delete;
   Room& operator=(const Room&) = delete;
@@ -52,6 +68,10 @@ class Room {
 
   const std::string& name() const { return name_; }
   size_t participantCount() const { return participants_.size(); }
+  /// The signaling connection of a participant (0 when absent), e.g. to close it on a kick.
+  uint64_t connectionOf(const std::string& identity) const;
+  /// Every participant's signaling connection.
+  std::vector<uint64_t> connections() const;
 
  private:
   struct Participant;
@@ -126,6 +146,9 @@ class Room {
   MediaWorker& worker_;
   std::string name_;
   RoomSettings settings_;
+  void report(RoomEvent event);
+
+  RoomEventSink events_;
   std::map<std::string, std::unique_ptr<Participant>> participants_;
   std::array<uint8_t, PacketCache::MaxPacketSize + WebRtcTransport::SrtpHeadroom> scratch_{};
   std::array<uint8_t, PacketCache::MaxPacketSize + WebRtcTransport::SrtpHeadroom> rtxScratch_{};

@@ -43,18 +43,43 @@ function get(url) {
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
 
+// One JSON request to a server of ours (self-signed TLS); resolves {status, body (parsed when JSON)}.
+function request(method, url, { body, headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = https.request(url, {
+      method, rejectUnauthorized: false, timeout: 5000,
+      headers: { ...headers, ...(data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {}) },
+    }, response => {
+      let text = '';
+      response.on('data', chunk => { text += chunk; });
+      response.on('end', () => {
+        let parsed = text;
+        try { parsed = JSON.parse(text); } catch (_) { /* not JSON */ }
+        resolve({ status: response.statusCode, body: parsed });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    if (data) req.write(data);
+    req.end();
+  });
+}
+
 // Starts `meeting <role> ...args` and waits (at most 15 s) until /ping answers.
-async function startMeeting({ role = 'all', args = [], name = role } = {}) {
+async function startMeeting(options = {}) {
+  const { role = 'all', args = [], name = role } = options;
   const port = await freePort();
   // The all-in-one also runs TURN (default 3478/5349): give it free ports so that a TURN server
   // already on this machine cannot make the test fail.
   const turnArgs = role === 'all' && !args.includes('--port')
     ? ['--port', String(await freePort()), '--tls-port', String(await freePort())] : [];
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `meeting-e2e-${name}-`));
+  const dataDir = options.dataDir || fs.mkdtempSync(path.join(os.tmpdir(), `meeting-e2e-${name}-`));
   const logPath = path.join(dataDir, 'server.log');
   const log = fs.openSync(logPath, 'w');
-  const fullArgs = [role, '--listen', `127.0.0.1:${port}`, '--data', dataDir, '--media-port', '0',
-    '--media-workers', '1', '--log-level', process.env.MEETING_E2E_LOG_LEVEL || 'debug', ...turnArgs, ...args];
+  const mediaArgs = role === 'all' || role === 'sfuserver' ? ['--media-port', '0', '--media-workers', '1'] : [];
+  const fullArgs = [role, '--listen', `127.0.0.1:${port}`, '--data', dataDir, ...mediaArgs,
+    '--log-level', process.env.MEETING_E2E_LOG_LEVEL || 'debug', ...turnArgs, ...args];
   const child = spawn(binaryPath(), fullArgs, { stdio: ['ignore', log, log] });
   const baseUrl = `https://127.0.0.1:${port}`;
   let exited = null;
@@ -87,4 +112,4 @@ function stopProcess(child) {
   });
 }
 
-module.exports = { startMeeting, get, freePort, sleep };
+module.exports = { startMeeting, get, request, freePort, sleep, binaryPath };
