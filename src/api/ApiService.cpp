@@ -75,6 +75,7 @@ class ApiService final : public app::Service {
     RestApiOptions options;
     options.secret = secret;
     options.publicUrl = config_.domainAddress.empty() ? context.publicUrl : "https://" + config_.domainAddress + "/";
+    if (options_.localFsServer) options.localFsUrl = options.publicUrl;
     rest_ = std::make_unique<RestApi>(RestApiDeps{*storage_, *workers_, *allocator_, *hub_, *peers_, SystemClock::instance()},
                                       options);
     rest_->registerRoutes(context.router);

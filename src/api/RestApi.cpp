@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "api/ApiJson.hpp"
+#include "common/AccessToken.hpp"
 #include "common/Log.hpp"
 #include "common/Metrics.hpp"
 #include "common/TurnCredentials.hpp"
@@ -59,11 +60,11 @@ RestApi::RestApi(RestApiDeps deps, RestApiOptions options) : deps_(deps), option
   if (!options_.publicUrl.empty() && options_.publicUrl.back() != '/') options_.publicUrl += '/';
 }
 
-void RestApi::route(net::HttpRouter& router, verb method, const std::string& pattern, Handler handler) {
+void RestApi::route(net::HttpRouter& router, verb method, const std::string& pattern, Handler handler, Auth auth) {
   auto& requests = MetricsRegistry::global().counter("meeting_api_requests_total", "REST API requests");
   auto& refused = MetricsRegistry::global().counter("meeting_api_unauthorized_total", "REST API requests refused with 401");
   router.add(method, std::string(ApiPrefix) + pattern,
-             [this, handler, &requests, &refused](net::HttpRequestContext& ctx, net::HttpResponder respond) {
+             [this, handler, auth, &requests, &refused](net::HttpRequestContext& ctx, net::HttpResponder respond) {
                requests.inc();
                std::string key = ctx.bearerToken();
                if (key.empty()) {
@@ -74,14 +75,28 @@ void RestApi::route(net::HttpRouter& router, verb method, const std::string& pat
                request->params = ctx.params;
                request->query = ctx.query;
                request->body = ctx.request.body();
-               auto work = [this, handler, request, key, &refused]() -> net::HttpResponse {
+               auto work = [this, handler, auth, request, key, &refused]() -> net::HttpResponse {
                  try {
+                   // API keys never contain '.', a JWS always does (RFC 7515 §7.1).
+                   if (auth == Auth::ApiKeyOrRoomToken && key.find('.') != std::string::npos) {
+                     auto claims = token::verifyAccessToken(key, options_.secret, nowSeconds());
+                     if (!claims) {
+                       refused.inc();
+                       return unauthorized("invalid_token", "invalid or expired room token");
+                     }
+                     request->caller.apiKey = false;
+                     request->caller.room = claims->room;
+                     request->caller.identity = claims->identity;
+                     request->caller.roomAdmin = claims->grants.roomAdmin;
+                     return (this->*handler)(*request);
+                   }
                    auto verified = deps_.storage.verifyApiKey(key);
                    if (!verified) {
                      if (verified.error().code == db::errc::Unavailable) return storageError(verified.error());
                      refused.inc();
                      return unauthorized("invalid_api_key", "unknown or revoked API key");
                    }
+                   request->caller.keyName = verified->name;
                    return (this->*handler)(*request);
                  } catch (const std::exception& e) {
                    // A bug, not bad input: log it, answer 500, keep serving.
@@ -117,6 +132,11 @@ void RestApi::registerRoutes(net::HttpRouter& router) {
   route(router, verb::post, "/sessions/{session_id}/feedback", &RestApi::addFeedback);
   route(router, verb::get, "/nodes", &RestApi::listNodes);
   route(router, verb::get, "/fsserver", &RestApi::allocateFs);
+  route(router, verb::post, "/rooms/{room_id}/files", &RestApi::createUpload, Auth::ApiKeyOrRoomToken);
+  route(router, verb::get, "/rooms/{room_id}/files", &RestApi::listRoomFiles, Auth::ApiKeyOrRoomToken);
+  route(router, verb::post, "/files/{file_id}/complete", &RestApi::completeUpload, Auth::ApiKeyOrRoomToken);
+  route(router, verb::get, "/files/{file_id}", &RestApi::getFileInfo, Auth::ApiKeyOrRoomToken);
+  route(router, verb::delete_, "/files/{file_id}", &RestApi::deleteFile, Auth::ApiKeyOrRoomToken);
   router.addWebSocket(std::string(ApiPrefix) + "/control", deps_.hub.webSocketRoute());
 }
 

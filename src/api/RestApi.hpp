@@ -1,6 +1,6 @@
 #pragma once
 // The REST API under /api/v1 (docs/api.yaml). Every route requires `Authorization: Bearer
-// <api key>`; handlers run on the worker pool (database, allocation), never on the control loop,
+// <api key>` (the file routes also take a participant's room token instead); handlers run on the worker pool (database, allocation), never on the control loop,
 // and answer through the thread-safe HttpResponder. The control link's WebSocket route is
 // registered here too (authenticated by a control token instead of an API key).
 #include <chrono>
@@ -10,10 +10,12 @@
 
 #include "api/Allocator.hpp"
 #include "api/PeerRegistry.hpp"
+#include "api/PendingUploads.hpp"
 #include "api/control/ControlHub.hpp"
 #include "api/db/DbExecutor.hpp"
 #include "api/db/Storage.hpp"
 #include "common/Clock.hpp"
+#include "common/SignedUrl.hpp"
 #include "net/HttpRouter.hpp"
 
 namespace meeting::api {
@@ -24,6 +26,13 @@ struct RestApiOptions {
   std::string secret;                          ///< signs peer tokens and TURN credentials
   std::string publicUrl;                       ///< base of join links, e.g. "https://meet.example.com/"
   std::chrono::seconds tokenTtl{6 * 3600};     ///< peer tokens and TURN credentials
+  /// Base URL of an fsserver running in this process (`meeting all`), e.g.
+  /// "https://127.0.0.1:8443"; used when no fsserver is allocated or registered. "" = none.
+  std::string localFsUrl;
+  /// Verify the fsserver's certificate when the apiserver calls it (off by default: the default
+  /// deployment is self-signed, as for the control link).
+  bool verifyFsTls = false;
+  std::chrono::milliseconds fsTimeout{5000};   ///< each call to an fsserver
 };
 
 struct RestApiDeps {
@@ -35,8 +44,18 @@ struct RestApiDeps {
   const Clock& clock;
 };
 
+/// Who is calling: an operator's API key, or a participant's peer token (file routes only).
+struct Caller {
+  bool apiKey = true;
+  std::string keyName;   ///< API key: its name
+  std::string room;      ///< peer token: the one room it opens
+  std::string identity;  ///< peer token: the peer id
+  bool roomAdmin = false;
+};
+
 /// What a handler sees: owned copies, safe to use on a worker thread.
 struct ApiRequest {
+  Caller caller;
   std::map<std::string, std::string> params;
   std::multimap<std::string, std::string> query;
   std::string body;
@@ -51,7 +70,10 @@ class RestApi {
 
  private:
   using Handler = net::HttpResponse (RestApi::*)(const ApiRequest&);
-  void route(net::HttpRouter& router, net::http::verb method, const std::string& pattern, Handler handler);
+  /// Which credentials a route takes.
+  enum class Auth { ApiKey, ApiKeyOrRoomToken };
+  void route(net::HttpRouter& router, net::http::verb method, const std::string& pattern, Handler handler,
+             Auth auth = Auth::ApiKey);
 
   // Rooms and peers (RoomRoutes.cpp).
   net::HttpResponse createRoom(const ApiRequest& r);
@@ -75,6 +97,17 @@ class RestApi {
   net::HttpResponse listSessionMessages(const ApiRequest& r);
   net::HttpResponse listFeedback(const ApiRequest& r);
   net::HttpResponse addFeedback(const ApiRequest& r);
+  // Files on fsservers (FileRoutes.cpp).
+  net::HttpResponse createUpload(const ApiRequest& r);
+  net::HttpResponse listRoomFiles(const ApiRequest& r);
+  net::HttpResponse completeUpload(const ApiRequest& r);
+  net::HttpResponse getFileInfo(const ApiRequest& r);
+  net::HttpResponse deleteFile(const ApiRequest& r);
+  /// Base URL of the fsserver for a new upload: allocated (Kind=FS), registered, or local.
+  Result<std::string> pickFsServer();
+  /// A signed URL for `op` on file `id` of `room` at `fsBase`, valid until `expiresAt` (Unix s).
+  Result<std::string> fsFileUrl(const std::string& fsBase, signedurl::Operation op, const std::string& id,
+                                const std::string& room, uint64_t maxBytes, int64_t expiresAt) const;
 
   // Placement of a room on an sfuserver: reuses its node while alive, else allocates.
   struct Placement {
@@ -89,6 +122,7 @@ class RestApi {
 
   RestApiDeps deps_;
   RestApiOptions options_;
+  PendingUploads pendingUploads_;
 };
 
 /// Parses `?after=&limit=` into a PageQuery; false (with a 400 in `error`) on a bad limit.

@@ -27,7 +27,14 @@ std::vector<std::unique_ptr<Service>> makeServices(const std::string& role, cons
   [[maybe_unused]] auto runs = [&role](const char* name) { return role == "all" || role == name; };
   [[maybe_unused]] const Config& cfg = config;
 #if MEETING_HAS_API
-  if (runs("apiserver")) services.push_back(api::makeApiService(cfg, api::ApiServiceOptions{role == "all"}));
+  if (runs("apiserver")) {
+    api::ApiServiceOptions options;
+    options.bootstrapApiKey = role == "all";
+#if MEETING_HAS_FS
+    options.localFsServer = role == "all";
+#endif
+    services.push_back(api::makeApiService(cfg, options));
+  }
 #endif
 #if MEETING_HAS_SFU
   if (runs("sfuserver")) services.push_back(std::make_unique<sfu::SfuService>());

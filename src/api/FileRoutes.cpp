@@ -1,0 +1,313 @@
+// Files shared in a room (issue 8, docs/fs.md): the apiserver hands out URLs on an fsserver,
+// signed with the cluster --secret (common/SignedUrl.hpp), and keeps the metadata rows.
+//
+//   POST /rooms/{room}/files        -> {file_id, upload_url, expires_at}   (PUT the bytes there)
+//   POST /files/{id}/complete       the apiserver checks the fsserver and writes the files row
+//   GET  /rooms/{room}/files        the room's files (rows)
+//   GET  /files/{id}                the row plus a signed download URL
+//   DELETE /files/{id}              deletes on the fsserver (signed delete), then tombstones the row
+//
+// Why a `complete` call and not a `file_stored` event from the fsserver: the client knows when
+// its PUT returned, and the apiserver trusts nothing it says: size, type and SHA-256 come from the
+// fsserver itself (a signed ranged GET). That needs no control link on the fsserver (it has none
+// yet), works the same with an allocated, a registered or the in-process fsserver, and a row
+// exists only for bytes that are really stored.
+#include <charconv>
+
+#include "api/ApiJson.hpp"
+#include "api/RestApi.hpp"
+#include "common/Log.hpp"
+#include "net/HttpClient.hpp"
+
+namespace meeting::api {
+
+using nlohmann::json;
+namespace su = signedurl;
+
+namespace {
+
+constexpr int64_t UploadUrlTtl = 600;     // seconds (issue 8: 10 minutes)
+constexpr int64_t DownloadUrlTtl = 600;
+constexpr int64_t CompleteGrace = 3600;   // an upload started before expiry may finish later
+constexpr int64_t ProbeUrlTtl = 60;
+constexpr int64_t MaxUploadBytes = int64_t{2} << 30;  // the fsserver's default per-file cap
+constexpr size_t MaxNameBytes = 255;
+constexpr size_t MaxTypeBytes = 127;
+
+// RFC 3986 §2.3: only unreserved characters go unescaped in a query value.
+std::string queryEncode(const std::string& value) {
+  static constexpr char Hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(value.size());
+  for (unsigned char c : value) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += Hex[c >> 4];
+      out += Hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// An allocate server or a registered node names an fsserver by host:port (seed 001); a scheme
+// given explicitly (plain http behind a proxy, tests) is kept.
+std::string baseUrlFor(std::string address) {
+  if (address.rfind("http://", 0) != 0 && address.rfind("https://", 0) != 0) address = "https://" + address;
+  while (!address.empty() && address.back() == '/') address.pop_back();
+  return address;
+}
+
+// A media type as in RFC 9110 §8.3.1: token "/" token, parameters allowed; the fsserver judges
+// whether the type is allowed and whether the bytes match it.
+bool isPlausibleMediaType(const std::string& type) {
+  if (type.empty() || type.size() > MaxTypeBytes) return false;
+  auto slash = type.find('/');
+  if (slash == 0 || slash == std::string::npos || slash + 1 >= type.size()) return false;
+  for (unsigned char c : type) {
+    if (c < 0x20 || c == 0x7f || c >= 0x80) return false;
+  }
+  return true;
+}
+
+json fileJson(const db::FileEntry& f) {
+  return {{"id", f.id},     {"room_id", f.roomId}, {"name", f.name},         {"content_type", f.contentType},
+          {"size", f.size}, {"sha256", f.sha256},  {"uploader", f.uploader}, {"created_at", f.createdAt}};
+}
+
+net::HttpResponse forbidden(const std::string& message) {
+  return errorResponse(http::status::forbidden, "forbidden", message);
+}
+
+// A peer token opens exactly one room (design.md §6); an API key opens all.
+std::optional<net::HttpResponse> checkRoom(const Caller& caller, const std::string& roomId) {
+  if (caller.apiKey || caller.room == roomId) return std::nullopt;
+  return forbidden("the token is for another room");
+}
+
+net::HttpResponse fsUnavailable(const std::string& message) {
+  return errorResponse(http::status::service_unavailable, "unavailable", message);
+}
+
+// What the fsserver says about a stored file.
+struct Stored {
+  int64_t size = 0;
+  std::string sha256;
+  std::string contentType;
+};
+
+// "bytes 0-0/1234" or "bytes */1234" (RFC 9110 §14.4): the complete length after the '/'.
+std::optional<int64_t> completeLength(std::string_view contentRange) {
+  auto slash = contentRange.rfind('/');
+  if (contentRange.rfind("bytes ", 0) != 0 || slash == std::string_view::npos) return std::nullopt;
+  std::string_view digits = contentRange.substr(slash + 1);
+  int64_t v = -1;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  if (ec != std::errc{} || end != digits.data() + digits.size() || v < 0) return std::nullopt;
+  return v;
+}
+
+bool isSha256Hex(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::string> RestApi::pickFsServer() {
+  auto fs = deps_.allocator.allocateFs("");
+  if (fs) return baseUrlFor(*fs);
+  // `meeting all`: the fsserver in this process, unless an allocate server decides.
+  if (!deps_.allocator.external() && !options_.localFsUrl.empty()) return baseUrlFor(options_.localFsUrl);
+  return fs.error();
+}
+
+Result<std::string> RestApi::fsFileUrl(const std::string& fsBase, su::Operation op, const std::string& id,
+                                       const std::string& room, uint64_t maxBytes, int64_t expiresAt) const {
+  su::Grant grant;
+  grant.op = op;
+  grant.id = id;
+  grant.room = room;
+  grant.maxBytes = maxBytes;
+  grant.expiresAt = expiresAt;
+  auto query = su::sign(grant, options_.secret);
+  if (!query) return query.error();
+  return fsBase + "/fs/v1/files/" + id + "?" + *query;
+}
+
+net::HttpResponse RestApi::createUpload(const ApiRequest& r) {
+  const std::string& roomId = r.params.at("room_id");
+  if (!isValidId(roomId) || !su::isValidRoom(roomId)) return fieldError("room_id", "not a valid id");
+  if (auto refusal = checkRoom(r.caller, roomId)) return *refusal;
+  net::HttpResponse error;
+  auto body = BodyReader::parse(r.body, {"name", "content_type", "size"}, error);
+  if (!body) return error;
+  std::optional<std::string> name, type;
+  std::optional<int64_t> size;
+  if (!body->string("name", name, MaxNameBytes) || !body->string("content_type", type, MaxTypeBytes) ||
+      !body->integer("size", size, 1, MaxUploadBytes)) {
+    return body->error();
+  }
+  if (!name || name->empty()) return fieldError("name", "required: the file's name");
+  if (!type || !isPlausibleMediaType(*type)) return fieldError("content_type", "required: a media type like image/png");
+  if (!size) return fieldError("size", "required: the file's size in bytes");
+
+  auto room = deps_.storage.getRoom(roomId);
+  if (!room) return storageError(room.error());
+  auto fsBase = pickFsServer();
+  if (!fsBase) {
+    if (fsBase.error().code == AllocationUnavailable) return fsUnavailable(fsBase.error().message);
+    return storageError(fsBase.error());
+  }
+  const int64_t now = nowSeconds();
+  const std::string id = su::newFileId();
+  const std::string uploader = r.caller.apiKey ? "api-key:" + r.caller.keyName : r.caller.identity;
+  auto url = fsFileUrl(*fsBase, su::Operation::Upload, id, roomId, static_cast<uint64_t>(*size), now + UploadUrlTtl);
+  if (!url) {
+    MLOG_ERROR("cannot sign an upload URL: {}", url.error().message);
+    return errorResponse(http::status::internal_server_error, "internal", "cannot sign URLs");
+  }
+  // name and by are display information for the fsserver's own record (not signed, docs/fs.md).
+  *url += "&name=" + queryEncode(*name) + "&by=" + queryEncode(uploader);
+  pendingUploads_.add(id,
+                      PendingUpload{roomId, *name, *type, static_cast<uint64_t>(*size), uploader, *fsBase,
+                                    now + UploadUrlTtl + CompleteGrace},
+                      now);
+  return jsonOk(http::status::created, {{"file_id", id},
+                                        {"upload_url", *url},
+                                        {"method", "PUT"},
+                                        {"headers", {{"Content-Type", *type}}},
+                                        {"expires_at", (now + UploadUrlTtl) * 1000}});
+}
+
+net::HttpResponse RestApi::listRoomFiles(const ApiRequest& r) {
+  const std::string& roomId = r.params.at("room_id");
+  if (!isValidId(roomId)) return fieldError("room_id", "not a valid id");
+  if (auto refusal = checkRoom(r.caller, roomId)) return *refusal;
+  db::PageQuery page;
+  net::HttpResponse error;
+  if (!readPage(r, page, error)) return error;
+  auto files = deps_.storage.listFiles(roomId, page);
+  if (!files) return storageError(files.error());
+  json items = json::array();
+  for (const auto& f : files->items) items.push_back(fileJson(f));
+  return jsonOk(http::status::ok, {{"files", items}, {"next", files->next.empty() ? json(nullptr) : json(files->next)}});
+}
+
+net::HttpResponse RestApi::completeUpload(const ApiRequest& r) {
+  const std::string& id = r.params.at("file_id");
+  if (!su::isValidFileId(id)) return fieldError("file_id", "not a file id");
+  // Completing twice (a retry after a lost answer) returns the row.
+  if (auto existing = deps_.storage.getFile(id); existing && existing->deletedAt == 0) {
+    if (auto refusal = checkRoom(r.caller, existing->roomId)) return *refusal;
+    return jsonOk(http::status::ok, {{"file", fileJson(*existing)}});
+  } else if (!existing && existing.error().code != db::errc::NotFound) {
+    return storageError(existing.error());
+  }
+  const int64_t now = nowSeconds();
+  auto pending = pendingUploads_.find(id, now);
+  if (!pending) return errorResponse(http::status::not_found, "not_found", "no upload in progress with this id");
+  if (auto refusal = checkRoom(r.caller, pending->roomId)) return *refusal;
+
+  // Ask the fsserver for one byte: the 206 carries the size (Content-Range), the SHA-256 (ETag)
+  // and the stored type; HEAD would do too, but our client reads bodies by Content-Length.
+  auto url = fsFileUrl(pending->fsBase, su::Operation::Download, id, pending->roomId, 0, now + ProbeUrlTtl);
+  if (!url) return errorResponse(http::status::internal_server_error, "internal", "cannot sign URLs");
+  net::HttpClientOptions options;
+  options.timeout = options_.fsTimeout;
+  options.verifyTls = options_.verifyFsTls;
+  options.headers["Range"] = "bytes=0-0";
+  auto answer = net::httpRequest(http::verb::get, *url, {}, options);
+  if (!answer) {
+    MLOG_WARN("fs: cannot reach {}: {}", pending->fsBase, answer.error().message);
+    return fsUnavailable("the file server does not answer, retry shortly");
+  }
+  const int status = answer->result_int();
+  if (status == 404) {
+    return errorResponse(http::status::conflict, "upload_incomplete", "the file server has no bytes for this id yet");
+  }
+  if (status != 206 && status != 416) {
+    MLOG_WARN("fs: {} answered {} to a signed probe of {}", pending->fsBase, status, id);
+    return errorResponse(http::status::bad_gateway, "fs_error", "the file server refused the check");
+  }
+  Stored stored;
+  auto length = completeLength(std::string_view((*answer)[http::field::content_range]));
+  std::string etag((*answer)[http::field::etag]);
+  if (etag.size() == 66 && etag.front() == '"' && etag.back() == '"') stored.sha256 = etag.substr(1, 64);
+  if (!length || !isSha256Hex(stored.sha256) || static_cast<uint64_t>(*length) > pending->maxBytes) {
+    return errorResponse(http::status::bad_gateway, "fs_error", "the file server's answer is not usable");
+  }
+  stored.size = *length;
+  stored.contentType = std::string((*answer)[http::field::content_type]);
+  if (stored.contentType.empty() || stored.contentType.size() > MaxTypeBytes) stored.contentType = pending->contentType;
+
+  db::FileEntry entry;
+  entry.id = id;
+  entry.roomId = pending->roomId;
+  entry.name = pending->name;
+  entry.contentType = stored.contentType;
+  entry.size = stored.size;
+  entry.sha256 = stored.sha256;
+  entry.uploader = pending->uploader;
+  entry.fsNode = pending->fsBase;
+  auto added = deps_.storage.addFile(entry);
+  if (!added && added.error().code == db::errc::Conflict) {
+    // A concurrent complete won the race: answer with its row.
+    auto row = deps_.storage.getFile(id);
+    if (!row) return storageError(row.error());
+    return jsonOk(http::status::ok, {{"file", fileJson(*row)}});
+  }
+  if (!added) return storageError(added.error());
+  pendingUploads_.remove(id);
+  return jsonOk(http::status::created, {{"file", fileJson(*added)}});
+}
+
+net::HttpResponse RestApi::getFileInfo(const ApiRequest& r) {
+  const std::string& id = r.params.at("file_id");
+  if (!su::isValidFileId(id)) return fieldError("file_id", "not a file id");
+  auto file = deps_.storage.getFile(id);
+  if (!file) return storageError(file.error());
+  if (file->deletedAt != 0) return errorResponse(http::status::not_found, "not_found", "the file was deleted");
+  if (auto refusal = checkRoom(r.caller, file->roomId)) return *refusal;
+  const int64_t expiresAt = nowSeconds() + DownloadUrlTtl;
+  auto url = fsFileUrl(file->fsNode, su::Operation::Download, id, file->roomId, 0, expiresAt);
+  if (!url) return errorResponse(http::status::internal_server_error, "internal", "cannot sign URLs");
+  return jsonOk(http::status::ok, {{"file", fileJson(*file)}, {"download_url", *url}, {"expires_at", expiresAt * 1000}});
+}
+
+net::HttpResponse RestApi::deleteFile(const ApiRequest& r) {
+  const std::string& id = r.params.at("file_id");
+  if (!su::isValidFileId(id)) return fieldError("file_id", "not a file id");
+  auto file = deps_.storage.getFile(id);
+  if (!file) return storageError(file.error());
+  if (file->deletedAt != 0) return errorResponse(http::status::not_found, "not_found", "the file was deleted");
+  if (auto refusal = checkRoom(r.caller, file->roomId)) return *refusal;
+  if (!r.caller.apiKey && !r.caller.roomAdmin && r.caller.identity != file->uploader) {
+    return forbidden("only the uploader or a room admin may delete a file");
+  }
+  // Bytes first, row second: a failure leaves the file fully there, and a retry finishes the job
+  // (the fsserver's 404 then means "already gone").
+  auto url = fsFileUrl(file->fsNode, su::Operation::Delete, id, file->roomId, 0, nowSeconds() + ProbeUrlTtl);
+  if (!url) return errorResponse(http::status::internal_server_error, "internal", "cannot sign URLs");
+  net::HttpClientOptions options;
+  options.timeout = options_.fsTimeout;
+  options.verifyTls = options_.verifyFsTls;
+  auto answer = net::httpRequest(http::verb::delete_, *url, {}, options);
+  if (!answer) {
+    MLOG_WARN("fs: cannot reach {}: {}", file->fsNode, answer.error().message);
+    return fsUnavailable("the file server does not answer, retry shortly");
+  }
+  if (answer->result_int() != 204 && answer->result_int() != 404) {
+    MLOG_WARN("fs: {} answered {} to a signed delete of {}", file->fsNode, answer->result_int(), id);
+    return errorResponse(http::status::bad_gateway, "fs_error", "the file server refused the delete");
+  }
+  if (auto marked = deps_.storage.markFileDeleted(id); !marked) return storageError(marked.error());
+  return net::HttpResponse{http::status::no_content, 11};
+}
+
+}  // namespace meeting::api
