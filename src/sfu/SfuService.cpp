@@ -202,9 +202,11 @@ void SfuService::startControlLink([[maybe_unused]] app::ServiceContext& context)
       slot->worker->loop().post([slot, room = command.room, peer = command.peer] {
         auto it = slot->rooms.find(room);
         if (it == slot->rooms.end()) return;
-        auto connection = it->second->connectionOf(peer);
+        auto connection = slot->connections.find(it->second->connectionOf(peer));
         it->second->leave(peer, "removed");
-        if (auto c = slot->connections[connection].lock()) c->close(4001, "removed from the room");
+        if (connection != slot->connections.end()) {
+          if (auto c = connection->second.lock()) c->close(4001, "removed from the room");
+        }
         if (it->second->participantCount() == 0) slot->rooms.erase(it);
       });
     } else if (command.command == "delete_room") {
@@ -213,7 +215,9 @@ void SfuService::startControlLink([[maybe_unused]] app::ServiceContext& context)
         auto it = slot->rooms.find(room);
         if (it == slot->rooms.end()) return;
         for (auto id : it->second->connections()) {
-          if (auto c = slot->connections[id].lock()) c->close(4002, "the room was deleted");
+          auto connection = slot->connections.find(id);
+          if (connection == slot->connections.end()) continue;
+          if (auto c = connection->second.lock()) c->close(4002, "the room was deleted");
         }
         slot->rooms.erase(it);
       });

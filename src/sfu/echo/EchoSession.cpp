@@ -1,34 +1,14 @@
 #include "sfu/echo/EchoSession.hpp"
 
-#include <openssl/rand.h>
-
-#include "common/ByteReader.hpp"
 #include "common/Log.hpp"
-#include "proto/rtcp/Rtcp.hpp"
-#include "proto/rtp/Rtx.hpp"
+#include "sfu/MediaRelay.hpp"
 #include "proto/sdp/SdpParser.hpp"
 #include "proto/sdp/SdpWriter.hpp"
 
 namespace meeting::sfu {
 namespace sdp = proto::sdp;
-namespace rtcp = proto::rtcp;
 using nlohmann::json;
 
-namespace {
-
-constexpr std::string_view MidExtension = "urn:ietf:params:rtp-hdrext:sdes:mid";
-// The SSRC our own RTCP feedback is sent from (RFC 4585 §6.1 needs a sender SSRC; any works).
-constexpr uint32_t FeedbackSenderSsrc = 1;
-// A publisher is asked for a keyframe at most this often, however many requests arrive.
-constexpr auto KeyframeRequestInterval = std::chrono::milliseconds(300);
-
-uint32_t randomSsrc() {
-  uint32_t value = 0;
-  while (value < 2) RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof(value));
-  return value;
-}
-
-}  // namespace
 
 EchoSession::EchoSession(MediaWorker& worker, SendText send) : worker_(worker), send_(std::move(send)) {}
 
@@ -156,13 +136,9 @@ EchoSession::Stream* EchoSession::streamForPacket(const proto::rtp::RtpPacket& p
   // which section a new SSRC belongs to (RFC 8843 §15).
   for (auto& stream : streams_) {
     if (stream.inSsrc != 0 || stream.media.codec.payloadType != packet.payloadType()) continue;
-    for (const auto& extmap : stream.media.extmaps) {
-      if (extmap.uri != MidExtension || extmap.id == 0 || extmap.id > 255) continue;
-      auto mid = packet.extension(static_cast<uint8_t>(extmap.id));
-      if (std::string_view(reinterpret_cast<const char*>(mid.data()), mid.size()) == stream.media.mid) {
-        stream.inSsrc = ssrc;
-        return &stream;
-      }
+    if (carriesMid(packet, stream.media.extmaps, stream.media.mid)) {
+      stream.inSsrc = ssrc;
+      return &stream;
     }
   }
   return nullptr;
@@ -189,53 +165,22 @@ void EchoSession::onPublishedRtp(proto::rtp::RtpPacket& packet) {
 
 void EchoSession::onPublishedRtcp(std::span<const uint8_t> compound) {
   if (!subscribe_) return;
-  rtcp::CompoundReader reader(compound);
-  rtcp::RtcpPacketView view;
-  while (reader.next(view)) {
-    if (view.packetType() != rtcp::PacketType::SenderReport || view.packet.size() < 28) continue;
-    uint32_t ssrc = (uint32_t{view.packet[4]} << 24) | (uint32_t{view.packet[5]} << 16) |
-                    (uint32_t{view.packet[6]} << 8) | view.packet[7];
-    Stream* stream = nullptr;
-    for (auto& s : streams_) {
-      if (s.inSsrc == ssrc && ssrc != 0) stream = &s;
+  forEachSenderReport(compound, [this](uint32_t ssrc, std::span<const uint8_t> report) {
+    for (auto& stream : streams_) {
+      if (stream.inSsrc == ssrc) forwardSenderReport(report, stream.outSsrc, *subscribe_);
     }
-    if (!stream) continue;
-    // Timestamps pass through unchanged, so the sender's NTP/RTP pair stays valid for lip sync
-    // (RFC 3550 §6.4.1); only the SSRC changes and the report blocks (about the sender's own
-    // reception) are dropped.
-    std::array<uint8_t, 28 + WebRtcTransport::SrtpHeadroom> sr{};
-    std::copy(view.packet.begin(), view.packet.begin() + 28, sr.begin());
-    sr[0] = 0x80;  // V=2, no padding, RC=0
-    sr[2] = 0;
-    sr[3] = 6;
-    ByteWriter writer(std::span<uint8_t>(sr.data() + 4, 4));
-    writer.writeU32(stream->outSsrc);
-    subscribe_->sendRtcp(sr, 28);
-  }
+  });
 }
 
 void EchoSession::onSubscriberRtcp(std::span<const uint8_t> compound) {
-  rtcp::CompoundReader reader(compound);
-  rtcp::RtcpPacketView view;
-  while (reader.next(view)) {
-    if (view.is(rtcp::PacketType::PayloadFeedback, rtcp::psfb::Pli)) {
-      if (auto pli = rtcp::Pli::parse(view)) {
-        if (auto* stream = streamByOutSsrc(pli->mediaSsrc())) requestKeyframe(*stream, false);
-      }
-    } else if (view.is(rtcp::PacketType::PayloadFeedback, rtcp::psfb::Fir)) {
-      if (auto fir = rtcp::Fir::parse(view)) {
-        for (size_t i = 0; i < fir->entryCount(); ++i) {
-          if (auto* stream = streamByOutSsrc(fir->entry(i).ssrc)) requestKeyframe(*stream, false);
-        }
-      }
-    } else if (view.is(rtcp::PacketType::RtpFeedback, rtcp::rtpfb::Nack)) {
-      if (auto nack = rtcp::Nack::parse(view)) {
-        if (auto* stream = streamByOutSsrc(nack->mediaSsrc())) {
-          nack->forEachLost([this, stream](uint16_t sequence) { retransmit(*stream, sequence); });
-        }
-      }
-    }
-  }
+  readSubscriberFeedback(
+      compound,
+      [this](uint32_t ssrc) {
+        if (auto* stream = streamByOutSsrc(ssrc)) requestKeyframe(*stream, false);
+      },
+      [this](uint32_t ssrc, uint16_t sequence) {
+        if (auto* stream = streamByOutSsrc(ssrc)) retransmit(*stream, sequence);
+      });
 }
 
 void EchoSession::requestKeyframe(Stream& stream, bool force) {
@@ -243,25 +188,14 @@ void EchoSession::requestKeyframe(Stream& stream, bool force) {
   auto now = worker_.loop().clock().now();
   if (!force && now - stream.lastKeyframeRequest < KeyframeRequestInterval) return;
   stream.lastKeyframeRequest = now;
-  std::array<uint8_t, rtcp::Pli::Size + WebRtcTransport::SrtpHeadroom> buffer{};
-  ByteWriter writer(buffer);
-  if (!rtcp::Pli::build(writer, FeedbackSenderSsrc, stream.inSsrc)) return;
-  publish_->sendRtcp(buffer, writer.size());
+  sendKeyframeRequest(*publish_, stream.inSsrc);
 }
 
 void EchoSession::retransmit(Stream& stream, uint16_t sequenceNumber) {
-  auto cached = stream.cache->find(sequenceNumber);
-  if (cached.empty() || !subscribe_) return;
-  std::copy(cached.begin(), cached.end(), scratch_.begin());
-  auto original = proto::rtp::RtpPacket::parse(std::span<uint8_t>(scratch_), cached.size());
-  if (!original) return;
-  if (!stream.media.rtx) {  // no RTX negotiated: resend the packet itself (RFC 4585 allows it)
-    subscribe_->sendRtp(scratch_, original->size());
-    return;
-  }
-  proto::rtp::RtxParams params{stream.media.rtx->payloadType, stream.outRtxSsrc, stream.rtxSequence++};
-  auto rtx = proto::rtp::buildRtx(*original, params, rtxScratch_);
-  if (rtx) subscribe_->sendRtp(rtxScratch_, rtx->size());
+  if (!subscribe_) return;
+  RtxStream rtx;
+  if (stream.media.rtx) rtx = RtxStream{stream.media.rtx->payloadType, stream.outRtxSsrc, &stream.rtxSequence};
+  retransmitFromCache(*stream.cache, sequenceNumber, stream.media.rtx ? &rtx : nullptr, *subscribe_, scratch_, rtxScratch_);
 }
 
 void EchoSession::onDataMessage(uint16_t streamId, bool binary, std::span<const uint8_t> data) {

@@ -6,27 +6,15 @@
 
 #include "common/ByteReader.hpp"
 #include "common/Log.hpp"
-#include "proto/rtcp/Rtcp.hpp"
-#include "proto/rtp/Rtx.hpp"
+#include "sfu/MediaRelay.hpp"
 #include "proto/sdp/SdpParser.hpp"
 #include "proto/sdp/SdpWriter.hpp"
 
 namespace meeting::sfu {
 namespace sdp = proto::sdp;
-namespace rtcp = proto::rtcp;
 using nlohmann::json;
 
 namespace {
-
-constexpr std::string_view MidExtension = "urn:ietf:params:rtp-hdrext:sdes:mid";
-constexpr uint32_t FeedbackSenderSsrc = 1;
-constexpr auto KeyframeRequestInterval = std::chrono::milliseconds(300);
-
-uint32_t randomSsrc() {
-  uint32_t value = 0;
-  while (value < 2) RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof(value));
-  return value;
-}
 
 std::string randomId(const char* prefix) {
   std::array<unsigned char, 8> bytes{};
@@ -62,7 +50,7 @@ int64_t unixMillis() {
 std::vector<sdp::Extmap> subscriberExtmaps(const std::vector<sdp::Extmap>& extmaps) {
   std::vector<sdp::Extmap> out;
   for (const auto& extmap : extmaps) {
-    if (extmap.uri == MidExtension || extmap.uri == "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id" ||
+    if (extmap.uri == MidExtensionUri || extmap.uri == "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id" ||
         extmap.uri == "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id") {
       continue;
     }
@@ -469,18 +457,13 @@ void Room::onChat(Participant& p, const json& message) {
 Room::Track* Room::trackForPacket(Participant& p, const proto::rtp::RtpPacket& packet) {
   uint32_t ssrc = packet.ssrc();
   for (auto& [mid, track] : p.tracks) {
-    if (track->inSsrc == ssrc)
-      return track->media.codec.payloadType == packet.payloadType() ? track.get() : nullptr;
+    if (track->inSsrc == ssrc) return track->media.codec.payloadType == packet.payloadType() ? track.get() : nullptr;
   }
   for (auto& [mid, track] : p.tracks) {  // no a=ssrc: the mid extension names the section
     if (track->inSsrc != 0 || track->media.codec.payloadType != packet.payloadType()) continue;
-    for (const auto& extmap : track->media.extmaps) {
-      if (extmap.uri != MidExtension || extmap.id == 0 || extmap.id > 255) continue;
-      auto value = packet.extension(static_cast<uint8_t>(extmap.id));
-      if (std::string_view(reinterpret_cast<const char*>(value.data()), value.size()) == mid) {
-        track->inSsrc = ssrc;
-        return track.get();
-      }
+    if (carriesMid(packet, track->media.extmaps, mid)) {
+      track->inSsrc = ssrc;
+      return track.get();
     }
   }
   return nullptr;
@@ -506,28 +489,14 @@ void Room::onRtp(Participant& p, proto::rtp::RtpPacket& packet) {
 }
 
 void Room::onPublisherRtcp(Participant& p, std::span<const uint8_t> compound) {
-  rtcp::CompoundReader reader(compound);
-  rtcp::RtcpPacketView view;
-  while (reader.next(view)) {
-    if (view.packetType() != rtcp::PacketType::SenderReport || view.packet.size() < 28) continue;
-    uint32_t ssrc = (uint32_t{view.packet[4]} << 24) | (uint32_t{view.packet[5]} << 16) |
-                    (uint32_t{view.packet[6]} << 8) | view.packet[7];
+  forEachSenderReport(compound, [&p](uint32_t ssrc, std::span<const uint8_t> report) {
     for (auto& [mid, track] : p.tracks) {
-      if (track->inSsrc != ssrc || ssrc == 0) continue;
-      // Timestamps pass through, so the sender's NTP/RTP pair stays valid (RFC 3550 §6.4.1).
+      if (track->inSsrc != ssrc) continue;
       for (auto* consumer : track->consumers) {
-        if (!consumer->subscriber->subscribe) continue;
-        std::array<uint8_t, 28 + WebRtcTransport::SrtpHeadroom> sr{};
-        std::copy(view.packet.begin(), view.packet.begin() + 28, sr.begin());
-        sr[0] = 0x80;
-        sr[2] = 0;
-        sr[3] = 6;
-        ByteWriter writer(std::span<uint8_t>(sr.data() + 4, 4));
-        writer.writeU32(consumer->ssrc);
-        consumer->subscriber->subscribe->sendRtcp(sr, 28);
+        if (consumer->subscriber->subscribe) forwardSenderReport(report, consumer->ssrc, *consumer->subscriber->subscribe);
       }
     }
-  }
+  });
 }
 
 void Room::onSubscriberRtcp(Participant& p, std::span<const uint8_t> compound) {
@@ -537,27 +506,14 @@ void Room::onSubscriberRtcp(Participant& p, std::span<const uint8_t> compound) {
     }
     return nullptr;
   };
-  rtcp::CompoundReader reader(compound);
-  rtcp::RtcpPacketView view;
-  while (reader.next(view)) {
-    if (view.is(rtcp::PacketType::PayloadFeedback, rtcp::psfb::Pli)) {
-      if (auto pli = rtcp::Pli::parse(view)) {
-        if (auto* consumer = byOutSsrc(pli->mediaSsrc())) requestKeyframe(*consumer->track, false);
-      }
-    } else if (view.is(rtcp::PacketType::PayloadFeedback, rtcp::psfb::Fir)) {
-      if (auto fir = rtcp::Fir::parse(view)) {
-        for (size_t i = 0; i < fir->entryCount(); ++i) {
-          if (auto* consumer = byOutSsrc(fir->entry(i).ssrc)) requestKeyframe(*consumer->track, false);
-        }
-      }
-    } else if (view.is(rtcp::PacketType::RtpFeedback, rtcp::rtpfb::Nack)) {
-      if (auto nack = rtcp::Nack::parse(view)) {
-        if (auto* consumer = byOutSsrc(nack->mediaSsrc())) {
-          nack->forEachLost([this, consumer](uint16_t sequence) { retransmit(*consumer, sequence); });
-        }
-      }
-    }
-  }
+  readSubscriberFeedback(
+      compound,
+      [this, &byOutSsrc](uint32_t ssrc) {
+        if (auto* consumer = byOutSsrc(ssrc)) requestKeyframe(*consumer->track, false);
+      },
+      [this, &byOutSsrc](uint32_t ssrc, uint16_t sequence) {
+        if (auto* consumer = byOutSsrc(ssrc)) retransmit(*consumer, sequence);
+      });
 }
 
 void Room::requestKeyframe(Track& track, bool force) {
@@ -567,26 +523,16 @@ void Room::requestKeyframe(Track& track, bool force) {
   // Requests from many subscribers merge into one per interval (design.md §2).
   if (!force && now - track.lastKeyframeRequest < KeyframeRequestInterval) return;
   track.lastKeyframeRequest = now;
-  std::array<uint8_t, rtcp::Pli::Size + WebRtcTransport::SrtpHeadroom> buffer{};
-  ByteWriter writer(buffer);
-  if (rtcp::Pli::build(writer, FeedbackSenderSsrc, track.inSsrc)) publish->sendRtcp(buffer, writer.size());
+  sendKeyframeRequest(*publish, track.inSsrc);
 }
 
 void Room::retransmit(Consumer& consumer, uint16_t sequenceNumber) {
   auto* transport = consumer.subscriber->subscribe;
-  auto cached = consumer.cache->find(sequenceNumber);
-  if (cached.empty() || !transport || !consumer.track) return;
-  std::copy(cached.begin(), cached.end(), scratch_.begin());
-  auto original = proto::rtp::RtpPacket::parse(std::span<uint8_t>(scratch_), cached.size());
-  if (!original) return;
-  if (!consumer.track->media.rtx) {
-    transport->sendRtp(scratch_, original->size());
-    return;
-  }
-  proto::rtp::RtxParams params{consumer.track->media.rtx->payloadType, consumer.rtxSsrc,
-                               consumer.rtxSequence++};
-  if (auto rtx = proto::rtp::buildRtx(*original, params, rtxScratch_))
-    transport->sendRtp(rtxScratch_, rtx->size());
+  if (!transport || !consumer.track) return;
+  const auto& rtxCodec = consumer.track->media.rtx;
+  RtxStream rtx;
+  if (rtxCodec) rtx = RtxStream{rtxCodec->payloadType, consumer.rtxSsrc, &consumer.rtxSequence};
+  retransmitFromCache(*consumer.cache, sequenceNumber, rtxCodec ? &rtx : nullptr, *transport, scratch_, rtxScratch_);
 }
 
 void Room::onData(Participant& p, bool binary, std::span<const uint8_t> data) {
