@@ -128,4 +128,32 @@ int runApiKeyCommand(const std::vector<std::string>& args, const Config& config,
   return 0;
 }
 
+int runFilesCommand(const std::string& room, const Config& config, std::ostream& out, std::ostream& err) {
+  if (room.empty() || room.size() > 128) {
+    err << "meeting ctl files: ROOM must be 1 to 128 bytes\n";
+    return 2;
+  }
+  auto storage = db::openStorage(db::StorageConfig{storageUrl(config), 1}, SystemClock::instance());
+  if (!storage) {
+    err << "meeting ctl files: cannot open the database: " << storage.error().message << "\n";
+    return 1;
+  }
+  out << "ID\tNAME\tTYPE\tSIZE\tSHA256\tUPLOADER\tCREATED_MS\n";
+  db::PageQuery page;
+  page.limit = db::MaxPageLimit;
+  do {
+    auto files = (*storage)->listFiles(room, page);
+    if (!files) {
+      err << "meeting ctl files: " << files.error().message << "\n";
+      return 1;
+    }
+    for (const auto& f : files->items) {
+      out << f.id << "\t" << f.name << "\t" << f.contentType << "\t" << f.size << "\t" << f.sha256 << "\t"
+          << f.uploader << "\t" << f.createdAt << "\n";
+    }
+    page.after = files->next;
+  } while (!page.after.empty());
+  return 0;
+}
+
 }  // namespace meeting::api

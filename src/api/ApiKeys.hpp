@@ -24,4 +24,8 @@ Result<void> ensureDefaultApiKey(db::ApiKeyStore& keys, const std::string& dataD
 /// Returns the exit code; output goes to `out`, errors to `err`.
 int runApiKeyCommand(const std::vector<std::string>& args, const Config& config, std::ostream& out, std::ostream& err);
 
+/// `meeting ctl files ROOM` against the database named by `config`: the room's live files, one
+/// per line (id, name, type, size, SHA-256, uploader, created). Returns the exit code.
+int runFilesCommand(const std::string& room, const Config& config, std::ostream& out, std::ostream& err);
+
 }  // namespace meeting::api

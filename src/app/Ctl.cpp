@@ -31,6 +31,15 @@ int runCtl(const std::vector<std::string>& args) {
   apikey->add_option("--mysqlUser", database.mysqlUser, "MySQL/MariaDB user")->envname("MEETING_MYSQL_USER");
   apikey->add_option("--mysqlPassword", database.mysqlPassword, "MySQL/MariaDB password")->envname("MEETING_MYSQL_PASSWORD");
   apikey->add_option("--mysqlDatabase", database.mysqlDatabase, "MySQL/MariaDB database")->envname("MEETING_MYSQL_DATABASE");
+  // A room's files (rows of the files collection), read from the database like `apikey`.
+  std::string filesRoom;
+  auto* files = app.add_subcommand("files", "List a room's files from the database: ROOM");
+  files->add_option("room", filesRoom, "Room id")->required();
+  files->add_option("--data", database.dataDir, "Data folder holding the SQLite database")->envname("MEETING_DATA")->capture_default_str();
+  files->add_option("--mysqlAddress", database.mysqlAddress, "MySQL/MariaDB host:port")->envname("MEETING_MYSQL_ADDRESS");
+  files->add_option("--mysqlUser", database.mysqlUser, "MySQL/MariaDB user")->envname("MEETING_MYSQL_USER");
+  files->add_option("--mysqlPassword", database.mysqlPassword, "MySQL/MariaDB password")->envname("MEETING_MYSQL_PASSWORD");
+  files->add_option("--mysqlDatabase", database.mysqlDatabase, "MySQL/MariaDB database")->envname("MEETING_MYSQL_DATABASE");
 #endif
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -46,6 +55,7 @@ int runCtl(const std::vector<std::string>& args) {
   }
 #if MEETING_HAS_API
   if (apikey->parsed()) return api::runApiKeyCommand(keyArgs, database, std::cout, std::cerr);
+  if (files->parsed()) return api::runFilesCommand(filesRoom, database, std::cout, std::cerr);
 #endif
   std::string path = ping->parsed() ? "/ping" : metrics->parsed() ? "/metrics" : "/version";
   (void)version;
