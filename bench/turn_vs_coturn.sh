@@ -112,9 +112,10 @@ our_port="$(free_port)"
 http_port="$(free_port)"
 worker_flag=()
 [[ -n "${TURN_WORKERS:-}" ]] && worker_flag=(--turn-workers "$TURN_WORKERS")
+# uclient uses one user for all its clients: lift the per-user quota (default 10).
 "$meeting" turnserver --secret "$secret" --port "$our_port" --ip 127.0.0.1 --allow-loopback-peers \
-  --relay-ports 61000-61999 --user-quota 100000 --total-quota 100000 --tls-port "$(free_port)" --data "$work/data" --listen "127.0.0.1:$http_port" \
-  --log-level warn "${worker_flag[@]}" >"$work/ours.log" 2>&1 &
+  --relay-ports 61000-61999 --user-quota 100000 --total-quota 100000 --tls-port "$(free_port)" \
+  --data "$work/data" --listen "127.0.0.1:$http_port" --log-level warn "${worker_flag[@]}" >"$work/ours.log" 2>&1 &
 our_pid=$!
 pids+=($our_pid)
 wait_udp_port "$our_port"

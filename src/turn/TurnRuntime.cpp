@@ -21,7 +21,6 @@ Result<void> TurnRuntime::start(TurnRuntimeOptions o) {
   shared_->announcedV4 = o.announcedV4;
   shared_->announcedV6 = o.announcedV6;
   shared_->tls = o.tls;
-  shared_->coalesceWindow = o.coalesceWindow;
   shared_->streamIdleTimeout = o.streamIdleTimeout;
   shared_->maxIdleStreams = o.maxIdleStreams;
 

@@ -27,10 +27,6 @@ struct TurnRuntimeOptions {
   std::optional<Address> announcedV6;
   TurnOptions turn;
   PeerPolicy policy;
-  /// Under load (loop rounds closer together than this), a worker lets datagrams gather for the
-  /// rest of the window before it reads again: fewer wakeups and syscalls per relayed packet for
-  /// at most this much added delay. Zero: every datagram is handled as soon as it arrives.
-  Duration coalesceWindow = std::chrono::microseconds(250);
   /// TCP/TLS clients without an allocation for this long are closed (a handshake that never
   /// ends, or a connection left open after its allocation went).
   Duration streamIdleTimeout = std::chrono::seconds(30);

@@ -238,6 +238,7 @@ Result<void> TurnService::startWith(const Config& config) {
 
 TurnService::~TurnService() = default;
 
+#if MEETING_TURN_CONTROL
 api::control::NodeInfo TurnService::nodeInfo(const Config& config) const {
   api::control::NodeInfo node;
   node.role = "turn";
@@ -284,15 +285,22 @@ void TurnService::stopControl() {
   control_->stop();
   control_.reset();
 }
+#endif
 
 Result<void> TurnService::start(app::ServiceContext& context) {
   if (auto r = startWith(context.config); !r) return r;
+#if MEETING_TURN_CONTROL
   startControl(context.config, context.controlLoop, context.controlHub);
+#else
+  if (!context.config.apiServer.empty()) MLOG_WARN("turnserver: built without the control link: --apiserver ignored");
+#endif
   return {};
 }
 
 void TurnService::stop() {
+#if MEETING_TURN_CONTROL
   stopControl();
+#endif
   runtime_.stop();
 }
 

@@ -4,8 +4,10 @@
 // relay for embedding (tests, benchmarks); TurnServer is the pure protocol core.
 #include <memory>
 
-#include "api/control/ControlClient.hpp"
 #include "app/Service.hpp"
+#if MEETING_TURN_CONTROL
+#include "api/control/ControlClient.hpp"
+#endif
 #include "turn/TurnRuntime.hpp"
 
 namespace meeting::turn {
@@ -24,6 +26,7 @@ class TurnService final : public app::Service {
 
   /// Start without the app (tests): same as start() minus the HTTP routes and the control link.
   Result<void> startWith(const Config& config);
+#if MEETING_TURN_CONTROL
   /// `loop`'s thread only, after startWith(): registers this turnserver with the apiserver (role
   /// "turn", capacity = total allocation quota) and reports its load every second (load = peers =
   /// active allocations). `hub` non-null: in memory; else --apiserver; neither: nothing to do.
@@ -35,13 +38,16 @@ class TurnService final : public app::Service {
   api::control::NodeInfo nodeInfo(const Config& config) const;
   /// The load report sent every second.
   api::control::LoadReport loadReport() const;
+#endif
   TurnLoad loadSnapshot() const { return runtime_.load(); }
   uint16_t port() const { return runtime_.port(); }
   uint16_t tlsPort() const { return runtime_.tlsPort(); }
 
  private:
   TurnRuntime runtime_;
+#if MEETING_TURN_CONTROL
   std::unique_ptr<api::control::ControlClient> control_;
+#endif
   size_t capacity_ = 0;
   std::string announced_;  // ip:port registered as the node's public address
 };

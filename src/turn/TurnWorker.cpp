@@ -6,8 +6,6 @@
 #include <boost/asio/detail/socket_option.hpp>
 #include <boost/asio/post.hpp>
 
-#include <thread>
-
 #include "common/Log.hpp"
 #include "turn/StreamConnection.hpp"
 
@@ -185,7 +183,6 @@ void TurnWorker::onRelayReadable(const std::shared_ptr<Relay>& relay) {
 void TurnWorker::beginRound() {
   if (roundPending_) return;
   roundPending_ = true;
-  roundStart_ = now();
   // Posted behind the other sockets the same epoll wakeup made ready, so the round's datagrams
   // leave in one sendmmsg per socket (replies to every client on the listening socket at once).
   boost::asio::post(loop_.context(), [this] { endRound(); });
@@ -193,21 +190,7 @@ void TurnWorker::beginRound() {
 
 void TurnWorker::endRound() {
   roundPending_ = false;
-  if (stopped_) return;
-  flush();
-  const Duration window = shared_.coalesceWindow;
-  // Idle time between the previous round's end and this round's start.
-  const Duration idle = roundStart_ - previousRoundEnd_;
-  if (window > Duration::zero() && idle < window) {
-    // Work came back sooner than the window: at this rate most wakeups carry one datagram, and
-    // the wakeup (epoll_wait, two context switches, waking the receiver per send) costs more than
-    // relaying it. Like NIC interrupt moderation, let datagrams gather in the socket buffers for
-    // the rest of the window, so the next epoll_wait returns many sockets with several datagrams
-    // each. Adds at most `window` of delay, only under load; an idle relay answers at once.
-    const TimePoint until = roundStart_ + window;
-    if (const TimePoint t = now(); t < until) std::this_thread::sleep_for(until - t);
-  }
-  previousRoundEnd_ = now();
+  if (!stopped_) flush();
 }
 
 void TurnWorker::flush() {

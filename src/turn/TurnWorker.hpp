@@ -32,7 +32,6 @@ struct TurnShared {
   Address announcedV4;                 ///< XOR-RELAYED-ADDRESS for IPv4 (port filled per relay)
   std::optional<Address> announcedV6;
   std::shared_ptr<boost::asio::ssl::context> tls;  ///< null: no TLS listener
-  Duration coalesceWindow{0};  ///< see TurnRuntimeOptions::coalesceWindow
   Duration streamIdleTimeout = std::chrono::seconds(30);
   size_t maxIdleStreams = 1024;
 };
@@ -100,8 +99,6 @@ class TurnWorker final : public TurnIo {
   SendQueue queue_;
   bool batching_ = false;  // inside a batch: sends are queued and flushed at the round's end
   bool roundPending_ = false;  // endRound() is posted
-  TimePoint roundStart_{};
-  TimePoint previousRoundEnd_{};
   uint32_t nextRelayId_ = 1;
   uint64_t nextConnectionId_ = 1;
   net::TimerId expiryTimer_ = 0;

@@ -11,9 +11,11 @@
 #include <future>
 #include <thread>
 
+#include "turn/TurnService.hpp"
+
+#if MEETING_TURN_CONTROL
 #include "api/control/ControlHub.hpp"
 #include "net/HttpServer.hpp"
-#include "turn/TurnService.hpp"
 
 namespace meeting::turn {
 namespace {
@@ -197,3 +199,4 @@ TEST_F(TurnControlTest, WrongSecretNeverRegisters) {
 
 }  // namespace
 }  // namespace meeting::turn
+#endif  // MEETING_TURN_CONTROL
