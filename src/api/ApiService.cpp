@@ -16,6 +16,8 @@
 #include "api/db/DbExecutor.hpp"
 #include "api/db/Secrets.hpp"
 #include "api/db/Storage.hpp"
+#include "api/webhook/WebhookDispatcher.hpp"
+#include "api/webhook/WebhookSignature.hpp"
 #include "common/Log.hpp"
 
 namespace meeting::api {
@@ -78,6 +80,13 @@ class ApiService final : public app::Service {
     if (options_.localFsServer) options.localFsUrl = options.publicUrl;
     rest_ = std::make_unique<RestApi>(RestApiDeps{*storage_, *workers_, *allocator_, *hub_, *peers_, SystemClock::instance()},
                                       options);
+    webhook::WebhookOptions hooks;
+    hooks.key = config_.webhookKey.empty() ? webhook::deriveWebhookKey(secret) : config_.webhookKey;
+    hooks.allowPrivate = config_.allowPrivateWebhooks;
+    webhooks_ = std::make_unique<webhook::WebhookDispatcher>(*storage_, SystemClock::instance(), hooks);
+    rest_->setWebhooks(webhooks_.get(), hooks.allowPrivate);
+    recorder_->setWebhooks(webhooks_.get());
+    webhooks_->start();
     rest_->registerRoutes(context.router);
     context.controlHub = hub_.get();
 
@@ -106,11 +115,14 @@ class ApiService final : public app::Service {
   void shutdown() {
     if (workers_) workers_->shutdown();
     if (events_) events_->shutdown();
+    // After the executors: their last jobs may still queue webhooks (kept in the database).
+    if (webhooks_) webhooks_->stop();
   }
 
   const Config& config_;
   ApiServiceOptions options_;
   std::unique_ptr<db::Storage> storage_;
+  std::unique_ptr<webhook::WebhookDispatcher> webhooks_;
   std::unique_ptr<db::DbExecutor> workers_;
   std::unique_ptr<db::DbExecutor> events_;
   std::unique_ptr<control::NodeRegistry> registry_;

@@ -30,6 +30,46 @@ Result<db::RoomSession> EventRecorder::openSession(const std::string& roomId) {
 }
 
 void EventRecorder::apply(const control::NodeEvent& e) {
+  bool wasConnected = false;
+  applyToStorage(e, wasConnected);
+  if (webhooks_ && !e.room.empty()) emitWebhook(e, wasConnected);
+}
+
+void EventRecorder::emitWebhook(const control::NodeEvent& e, bool wasConnected) {
+  namespace ev = webhook::event;
+  webhook::WebhookEvent out;
+  out.room = e.room;
+  out.peer = e.peer;
+  if (e.event == "room_started") {
+    out.type = ev::RoomStarted;
+    out.peer.clear();
+  } else if (e.event == "room_ended") {
+    out.type = ev::RoomFinished;
+    out.peer.clear();
+  } else if (e.event == "peer_connected") {
+    out.type = ev::PeerConnected;
+  } else if (e.event == "peer_disconnected" || (e.event == "peer_left" && wasConnected)) {
+    // A peer that leaves without a disconnect first (the usual case) is disconnected too; one
+    // already reported disconnected is not reported twice.
+    out.type = ev::PeerDisconnected;
+  } else if (e.event == "track_published" || e.event == "track_unpublished") {
+    out.type = e.event == "track_published" ? ev::TrackAdded : ev::TrackRemoved;
+    out.track = {{"id", e.track.id}, {"kind", e.track.kind}, {"source", e.track.source}};
+  } else if (e.event == "chat") {
+    out.type = ev::ChatMessage;
+    out.text = e.text;
+  } else {
+    return;
+  }
+  auto room = storage_.getRoom(e.room);
+  if (!room) {
+    if (room.error().code != db::errc::NotFound) MLOG_WARN("webhook: room {}: {}", e.room, room.error().message);
+    return;
+  }
+  if (!room->webhookUrl.empty()) webhooks_->emit(room->webhookUrl, out);
+}
+
+void EventRecorder::applyToStorage(const control::NodeEvent& e, bool& wasConnected) {
   auto warn = [&e](const Error& error) { MLOG_WARN("control event {} in {}: {}", e.event, e.room, error.message); };
   if (e.room.empty()) return warn(makeError("invalid_field", "room: missing"));
   if (e.event == "room_started") {
@@ -71,6 +111,7 @@ void EventRecorder::apply(const control::NodeEvent& e) {
     peers_.update(e.room, e.peer, [](Peer& peer) { peer.status = "disconnected"; });
   } else if (e.event == "peer_left") {
     auto known = peers_.get(e.room, e.peer);
+    wasConnected = known && known->status == "connected";
     peers_.remove(e.room, e.peer);
     if (known && known->userSessionId != 0) {
       if (auto left = storage_.leaveSession(known->userSessionId, e.reason.empty() ? "left" : e.reason); !left) {

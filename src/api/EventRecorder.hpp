@@ -6,6 +6,7 @@
 #include "api/control/ControlHub.hpp"
 #include "api/db/DbExecutor.hpp"
 #include "api/db/Storage.hpp"
+#include "api/webhook/WebhookEvent.hpp"
 
 namespace meeting::api {
 
@@ -20,12 +21,19 @@ class EventRecorder final : public control::ControlHub::Listener {
   /// Applies one event synchronously (what the executor runs; tests call it directly).
   void apply(const control::NodeEvent& event);
 
+  /// Sends room/peer/track/chat events to the room's webhook_url through `sink` (nullptr = off).
+  /// Call before events arrive.
+  void setWebhooks(webhook::WebhookSink* sink) { webhooks_ = sink; }
+
  private:
   Result<db::RoomSession> openSession(const std::string& roomId);
+  void applyToStorage(const control::NodeEvent& event, bool& wasConnected);
+  void emitWebhook(const control::NodeEvent& event, bool wasConnected);
 
   db::Storage& storage_;
   db::DbExecutor& ordered_;
   PeerRegistry& peers_;
+  webhook::WebhookSink* webhooks_ = nullptr;
 };
 
 }  // namespace meeting::api

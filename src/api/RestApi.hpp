@@ -14,6 +14,7 @@
 #include "api/control/ControlHub.hpp"
 #include "api/db/DbExecutor.hpp"
 #include "api/db/Storage.hpp"
+#include "api/webhook/WebhookEvent.hpp"
 #include "common/Clock.hpp"
 #include "common/SignedUrl.hpp"
 #include "net/HttpRouter.hpp"
@@ -67,6 +68,10 @@ class RestApi {
   RestApi(RestApiDeps deps, RestApiOptions options);
   /// Adds every /api/v1 route (and the control WebSocket) to `router`.
   void registerRoutes(net::HttpRouter& router);
+  /// Turns webhooks on: room and peer routes emit their events to `sink`, and a room's
+  /// webhook_url is refused (400) when its host resolves to a loopback, private or link-local
+  /// address unless `allowPrivateUrls`. Call before serving. Without it no webhook is sent.
+  void setWebhooks(webhook::WebhookSink* sink, bool allowPrivateUrls);
 
  private:
   using Handler = net::HttpResponse (RestApi::*)(const ApiRequest&);
@@ -120,9 +125,14 @@ class RestApi {
   std::string joinUrl(const std::string& joinCode) const;
   int64_t nowSeconds() const { return deps_.clock.wallMicros() / 1'000'000; }
 
+  /// Emits `type` for a room whose webhook_url is `url` ("" = none: nothing sent).
+  void emitWebhook(const std::string& url, const char* type, const std::string& room, const std::string& peer = {});
+
   RestApiDeps deps_;
   RestApiOptions options_;
   PendingUploads pendingUploads_;
+  webhook::WebhookSink* webhooks_ = nullptr;
+  bool allowPrivateWebhooks_ = false;
 };
 
 /// Parses `?after=&limit=` into a PageQuery; false (with a 400 in `error`) on a bad limit.

@@ -2,6 +2,7 @@
 #include "api/ApiJson.hpp"
 #include "api/RestApi.hpp"
 #include "api/db/Secrets.hpp"
+#include "api/webhook/WebhookUrlPolicy.hpp"
 #include "common/AccessToken.hpp"
 #include "common/Log.hpp"
 
@@ -37,6 +38,12 @@ net::HttpResponse RestApi::createRoom(const ApiRequest& r) {
     return fieldError("video_codec", "must be h264, vp8, vp9 or av1");
   }
   if (webhook && !isHttpUrl(*webhook)) return fieldError("webhook_url", "must be an http:// or https:// URL");
+  if (webhook && webhooks_) {
+    // SSRF: the apiserver would POST to this address from inside the operator's network.
+    if (auto allowed = webhook::checkWebhookUrl(*webhook, allowPrivateWebhooks_); !allowed) {
+      return fieldError("webhook_url", allowed.error().message);
+    }
+  }
   room.id = id.value_or("");
   room.videoCodec = codec.value_or("");
   room.webhookUrl = webhook.value_or("");
@@ -47,6 +54,7 @@ net::HttpResponse RestApi::createRoom(const ApiRequest& r) {
     }
     return storageError(created.error());
   }
+  emitWebhook(created->webhookUrl, webhook::event::RoomCreated, created->id);
   return jsonOk(http::status::created,
                 {{"room", {{"id", created->id}, {"config", roomConfigJson(*created)}, {"peers", json::array()},
                            {"components", json::array()}, {"created_at", created->createdAt}}}});
@@ -86,6 +94,7 @@ net::HttpResponse RestApi::deleteRoom(const ApiRequest& r) {
   if (!room) return storageError(room.error());
   if (auto deleted = deps_.storage.deleteRoom(id); !deleted) return storageError(deleted.error());
   deps_.peers.removeRoom(id);
+  emitWebhook(room->webhookUrl, webhook::event::RoomDeleted, id);
   // Disconnect everyone: the hosting sfuserver closes the room (docs/control.md delete_room).
   if (auto node = deps_.hub.registry().find(room->sfuNode)) {
     control::Command command;
@@ -174,6 +183,7 @@ net::HttpResponse RestApi::addPeer(const ApiRequest& r) {
     command.metadata = metadata;
     deps_.hub.sendCommand(placement->sfuNode, command);
   }
+  emitWebhook(room->webhookUrl, webhook::event::PeerAdded, roomId, peer.id);
   return jsonOk(http::status::created, {{"peer", peerJson(peer)},
                                         {"token", *jwt},
                                         {"ws_url", placement->wsUrl},
@@ -210,6 +220,7 @@ net::HttpResponse RestApi::deletePeer(const ApiRequest& r) {
   }
   // Kick: the hosting sfuserver closes the peer's connection (docs/control.md remove_peer).
   if (auto room = deps_.storage.getRoom(roomId)) {
+    emitWebhook(room->webhookUrl, webhook::event::PeerDeleted, roomId, peerId);
     if (auto node = deps_.hub.registry().find(room->sfuNode)) {
       control::Command command;
       command.command = "remove_peer";
@@ -219,6 +230,20 @@ net::HttpResponse RestApi::deletePeer(const ApiRequest& r) {
     }
   }
   return net::HttpResponse{http::status::no_content, 11};
+}
+
+void RestApi::setWebhooks(webhook::WebhookSink* sink, bool allowPrivateUrls) {
+  webhooks_ = sink;
+  allowPrivateWebhooks_ = allowPrivateUrls;
+}
+
+void RestApi::emitWebhook(const std::string& url, const char* type, const std::string& room, const std::string& peer) {
+  if (!webhooks_ || url.empty()) return;
+  webhook::WebhookEvent e;
+  e.type = type;
+  e.room = room;
+  e.peer = peer;
+  webhooks_->emit(url, e);
 }
 
 net::HttpResponse RestApi::currentSession(const ApiRequest& r) {

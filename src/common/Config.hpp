@@ -81,6 +81,10 @@ struct Config {
   int turnMaxAllocationsTotal = 5000;  // --total-quota: 508 beyond
   int turnMaxLifetime = 3600;          // --max-lifetime: seconds an allocation lives without Refresh
 
+  // --- Webhooks (apiserver) ---
+  std::string webhookKey;               // HMAC key of Meeting-Signature; empty: derived from the secret
+  bool allowPrivateWebhooks = false;    // webhook URLs may resolve to loopback/private/link-local
+
   // --- Operation ---
   std::string dataDir = "meeting-data";
   std::string listen;            // host:port of the HTTPS listener; empty: role default

@@ -155,10 +155,29 @@ CREATE TABLE IF NOT EXISTS webhook_outbox (
 CREATE INDEX IF NOT EXISTS webhook_outbox_due_idx ON webhook_outbox (next_attempt_at)
 )SQL";
 
-constexpr std::array<Migration, 3> All{{
+// Version 4: the webhook delivery queues. A queue is all rows of one URL, addressed by the
+// SHA-256 of the URL (queue_key) because a URL may be longer than an index key; delivery takes
+// the lowest id of each queue. (V3's webhook_outbox has no per-URL order and stays unused.)
+constexpr const char* V4 = R"SQL(
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  id {ID},
+  queue_key {KEY} NOT NULL,
+  url {TEXT} NOT NULL,
+  event_id {KEY} NOT NULL,
+  body {BIGTEXT} NOT NULL,
+  attempts {INT} NOT NULL DEFAULT 0,
+  next_attempt_at {INT} NOT NULL,
+  created_at {INT} NOT NULL,
+  last_error {TEXT} NOT NULL
+){OPTS};
+CREATE INDEX IF NOT EXISTS webhook_deliveries_queue_idx ON webhook_deliveries (queue_key, id)
+)SQL";
+
+constexpr std::array<Migration, 4> All{{
     {1, "users, api keys, rooms, meetings", V1},
     {2, "sessions, messages, records, feedbacks", V2},
     {3, "files, nodes, webhook outbox", V3},
+    {4, "webhook deliveries", V4},
 }};
 
 // Index keys must be bounded in InnoDB, so key-like text is VARCHAR(255) there (utf8mb4: 1020

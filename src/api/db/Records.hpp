@@ -145,4 +145,17 @@ struct Node {
   Millis lastSeen = 0;
 };
 
+/// One queued webhook delivery (table webhook_deliveries). Rows with the same `url` form one
+/// ordered queue: only the oldest row of a queue is attempted, so receivers see events in order.
+struct WebhookDelivery {
+  int64_t id = 0;           ///< assigned on enqueue; also the queue order
+  std::string url;
+  std::string eventId;      ///< the body's "id" (receivers de-duplicate on it)
+  std::string body;         ///< the exact JSON bytes that are signed and sent
+  int64_t attempts = 0;     ///< failed attempts so far
+  Millis nextAttemptAt = 0;
+  Millis createdAt = 0;
+  std::string lastError;
+};
+
 }  // namespace meeting::api::db

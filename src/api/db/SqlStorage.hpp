@@ -75,6 +75,13 @@ class SqlStorage : public Storage {
   // NodeStore
   Result<Node> upsertNode(Node node) override;
   Result<std::vector<Node>> listNodes(const std::string& role) override;
+  // WebhookStore (SqlStorageWebhooks.cpp)
+  Result<WebhookDelivery> enqueueWebhook(WebhookDelivery delivery, int64_t maxQueued) override;
+  Result<std::vector<WebhookDelivery>> webhookHeads(uint32_t limit) override;
+  Result<void> rescheduleWebhook(int64_t id, int64_t attempts, Millis nextAttemptAt,
+                                 const std::string& lastError) override;
+  Result<void> deleteWebhook(int64_t id) override;
+  Result<int64_t> countWebhooks() override;
 
  private:
   /// Runs `f(connection)`; when the connection turned out dead (server restarted), runs it once

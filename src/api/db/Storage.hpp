@@ -174,6 +174,25 @@ class NodeStore {
   virtual Result<std::vector<Node>> listNodes(const std::string& role) = 0;
 };
 
+/// The webhook outbox: one ordered queue per URL, kept in the database so queued events survive
+/// a restart.
+class WebhookStore {
+ public:
+  virtual ~WebhookStore() = default;
+  /// Appends `delivery` to its URL's queue (id and createdAt assigned). `conflict` when that queue
+  /// already holds `maxQueued` rows (the caller counts the drop).
+  virtual Result<WebhookDelivery> enqueueWebhook(WebhookDelivery delivery, int64_t maxQueued) = 0;
+  /// The head (oldest row) of up to `limit` queues, earliest nextAttemptAt first, due or not.
+  virtual Result<std::vector<WebhookDelivery>> webhookHeads(uint32_t limit) = 0;
+  /// Records a failed attempt: new attempt count, next attempt time and the error text.
+  virtual Result<void> rescheduleWebhook(int64_t id, int64_t attempts, Millis nextAttemptAt,
+                                         const std::string& lastError) = 0;
+  /// Removes a delivered or abandoned row; `not_found` when it is gone.
+  virtual Result<void> deleteWebhook(int64_t id) = 0;
+  /// Rows queued over all URLs.
+  virtual Result<int64_t> countWebhooks() = 0;
+};
+
 /// All collections together; what the apiserver holds.
 class Storage : public UserStore,
                 public ApiKeyStore,
@@ -185,7 +204,8 @@ class Storage : public UserStore,
                 public RecordingStore,
                 public FeedbackStore,
                 public FileStore,
-                public NodeStore {
+                public NodeStore,
+                public WebhookStore {
  public:
   ~Storage() override = default;
   /// Highest migration applied (for /monitoring and tests).
