@@ -163,6 +163,13 @@ void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
   b.text(All | Api | Sfu | Fs, "domainaddress", "Public host:port clients use to reach this role", &Config::domainAddress, checkHostPort);
   b.text(All | Api | Sfu | Fs | Alloc, "cert", "TLS certificate PEM (chain after the leaf)", &Config::cert, checkNonEmpty);
   b.text(All | Api | Sfu | Fs | Alloc, "certkey", "TLS private key PEM", &Config::certKey, checkNonEmpty);
+  b.text(All | Api, "webhook-key", "HMAC key that signs webhooks (default: derived from --secret)", &Config::webhookKey,
+         checkNonEmpty);
+  if (auto* privateHooks = b.option<bool>(All | Api, "allow-private-webhooks",
+                                          "Allow webhook URLs on loopback, private and link-local addresses",
+                                          [](Config& c, const bool& v) -> Result<void> { c.allowPrivateWebhooks = v; return {}; })) {
+    privateHooks->expected(0, 1)->default_str("true");  // a bare flag means true
+  }
   b.text(All | Api, "allocateserver", "URL of the allocate server (seed 001 contract)", &Config::allocateServer, checkUrl);
   b.text(Sfu | Turn | Fs, "apiserver", "host:port of the apiserver to register with", &Config::apiServer, checkServerAddress);
   b.text(All | Turn | Sfu, "ip", "Public IP announced to clients (TURN relay address, media candidates)", &Config::ip, checkIp);
