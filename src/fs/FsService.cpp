@@ -14,10 +14,46 @@ Result<void> FsService::start(app::ServiceContext& context) {
   server_ = std::move(*server);
   server_->registerRoutes(context.router);
   MLOG_INFO("fsserver: serving {} under {}", server_->store().directory(), FsPrefix);
+  startControlLink(context);
   return {};
 }
 
+// Registers with the apiserver (docs/control.md) so that it hands out URLs on this fsserver
+// (Kind=FS without an allocate server); in `meeting all` through the in-process hub.
+void FsService::startControlLink([[maybe_unused]] app::ServiceContext& context) {
+#if MEETING_FS_CONTROL
+  namespace control = api::control;
+  const auto& config = context.config;
+  if (!context.controlHub && config.apiServer.empty()) return;
+  control::NodeInfo node;
+  auto hostPort = context.publicUrl.substr(context.publicUrl.find("//") + 2);
+  hostPort = hostPort.substr(0, hostPort.find('/'));
+  node.address = config.domainAddress.empty() ? hostPort : config.domainAddress;
+  node.id = config.name.empty() ? "fs-" + node.address : config.name;
+  node.role = "fs";
+  node.capacity = 1000;
+  auto onCommand = [](const control::Command& command) {
+    return control::CommandAck{command.id, false, "an fsserver runs no room commands"};
+  };
+  auto load = [] { return control::LoadReport{}; };
+  if (context.controlHub) {
+    control_ = control::makeLocalControlClient(context.controlLoop, *context.controlHub, node, onCommand, load);
+  } else {
+    control::ControlClientOptions options;
+    options.apiServer = config.apiServer;
+    options.secret = config.secret;
+    options.node = node;
+    control_ = control::makeWebSocketControlClient(context.controlLoop, options, onCommand, load);
+  }
+  control_->start();
+  MLOG_INFO("fsserver {} registers with the apiserver{}", node.id, context.controlHub ? " in this process" : " at " + config.apiServer);
+#endif
+}
+
 void FsService::stop() {
+#if MEETING_FS_CONTROL
+  if (control_) control_->stop();
+#endif
   // In-flight uploads finish or are dropped with their connections; the store needs no flush
   // (every committed file is already fsynced).
 }

@@ -6,6 +6,10 @@
 #include "app/Service.hpp"
 #include "fs/FileServer.hpp"
 
+#if MEETING_FS_CONTROL
+#include "api/control/ControlClient.hpp"
+#endif
+
 namespace meeting::fs {
 
 class FsService final : public app::Service {
@@ -16,7 +20,12 @@ class FsService final : public app::Service {
   FileServer* server() { return server_.get(); }
 
  private:
+  void startControlLink(app::ServiceContext& context);
+
   std::unique_ptr<FileServer> server_;
+#if MEETING_FS_CONTROL
+  std::unique_ptr<api::control::ControlClient> control_;
+#endif
 };
 
 }  // namespace meeting::fs

@@ -13,6 +13,25 @@ const { launch, newPage, waitForMedia } = require('./lib/browser');
 
 const SECRET = 'e2e-cluster-secret-0123456789abcdef';
 
+// A request with a raw text body (the fsserver takes the file's bytes as they are).
+function rawRequest(method, url, body, headers = {}) {
+  const https = require('https');
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, {
+      method, rejectUnauthorized: false, timeout: 10000,
+      headers: body === undefined ? headers : { ...headers, 'Content-Length': Buffer.byteLength(body) },
+    }, response => {
+      let text = '';
+      response.on('data', chunk => { text += chunk; });
+      response.on('end', () => resolve({ status: response.statusCode, body: text }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
 async function poll(what, fn, { attempts = 100, intervalMs = 200 } = {}) {
   for (let i = 0; i < attempts; i++) {
     const value = await fn();
@@ -31,11 +50,13 @@ module.exports = async function apiserverTest() {
 
   const api = await startMeeting({ role: 'apiserver', name: 'api', dataDir: apiData, args: ['--secret', SECRET] });
   const sfu = await startMeeting({ role: 'sfuserver', name: 'sfu', args: ['--secret', SECRET, '--apiserver', api.baseUrl] });
+  const fsserver = await startMeeting({ role: 'fsserver', name: 'fs', args: ['--secret', SECRET, '--apiserver', api.baseUrl] });
   const browser = await launch();
   try {
-    await poll('the sfuserver to register', async () => {
+    await poll('the sfuserver and the fsserver to register', async () => {
       const r = await request('GET', `${api.baseUrl}/api/v1/nodes`, auth);
-      return r.status === 200 && (r.body.nodes || []).some(n => n.role === 'sfu' && n.status === 'up');
+      const up = role => r.status === 200 && (r.body.nodes || []).some(n => n.role === role && n.status === 'up');
+      return up('sfu') && up('fs');
     });
     const created = await request('POST', `${api.baseUrl}/api/v1/rooms`, { ...auth, body: { room_id: 'two-process', max_peers: 4 } });
     assert.strictEqual(created.status, 201, JSON.stringify(created.body));
@@ -58,6 +79,23 @@ module.exports = async function apiserverTest() {
       assert.ok(media.moving && media.audio, `no media through the sfuserver: ${JSON.stringify(media)}`);
     }
     console.log('  two peers joined with REST-issued tokens and decode each other through the separate sfuserver');
+
+    // A file shared in the room goes to the separate fsserver through a signed URL.
+    const content = 'minutes of the two-process meeting\n'.repeat(100);
+    const upload = await request('POST', `${api.baseUrl}/api/v1/rooms/two-process/files`,
+      { ...auth, body: { name: 'minutes.txt', content_type: 'text/plain', size: content.length } });
+    assert.strictEqual(upload.status, 201, JSON.stringify(upload.body));
+    assert.ok(upload.body.upload_url.startsWith(fsserver.baseUrl), `upload URL ${upload.body.upload_url} is not on the fsserver`);
+    const put = await rawRequest('PUT', upload.body.upload_url, content, { 'Content-Type': 'text/plain', ...(upload.body.headers || {}) });
+    assert.ok(put.status === 200 || put.status === 201, `upload answered ${put.status}: ${put.body}`);
+    const done = await request('POST', `${api.baseUrl}/api/v1/files/${upload.body.file_id}/complete`, auth);
+    assert.ok(done.status === 201 || done.status === 200, JSON.stringify(done.body));
+    const meta = await request('GET', `${api.baseUrl}/api/v1/files/${upload.body.file_id}`, auth);
+    const downloadUrl = meta.body.download_url || (meta.body.file && meta.body.file.download_url);
+    assert.ok(downloadUrl, JSON.stringify(meta.body));
+    const got = await rawRequest('GET', downloadUrl);
+    assert.strictEqual(got.body, content);
+    console.log('  a file went through the REST API to the separate fsserver and came back intact');
 
     const session = await request('GET', `${api.baseUrl}/api/v1/rooms/two-process/session`, auth);
     assert.strictEqual(session.status, 200, JSON.stringify(session.body));
@@ -89,11 +127,13 @@ module.exports = async function apiserverTest() {
     const devToken = await request('GET', `${sfu.baseUrl}/rtc/dev-token?room=two-process&name=mallory`);
     assert.strictEqual(devToken.status, 404);
   } catch (error) {
+    console.log(`--- fsserver log ---\n${fsserver.log().split('\n').slice(-20).join('\n')}`);
     console.log(`--- apiserver log ---\n${api.log().split('\n').slice(-30).join('\n')}`);
     console.log(`--- sfuserver log ---\n${sfu.log().split('\n').slice(-30).join('\n')}`);
     throw error;
   } finally {
     await browser.close();
+    await fsserver.stop();
     const sfuStatus = await sfu.stop();
     const apiStatus = await api.stop();
     assert.strictEqual(sfuStatus.code, 0, `sfuserver exited with ${JSON.stringify(sfuStatus)}`);
