@@ -306,6 +306,8 @@ TEST_F(WebhookTest, NoLossAcrossARestartInTheMiddleOfARetry) {
   ASSERT_TRUE(waitFor([&] { return dispatcher_->failed() >= 1; }));
   // "Crash" the delivery side while the first event is between retries, and reopen the database
   // as a restarted apiserver would.
+  rest_->setWebhooks(nullptr, true);
+  recorder_->setWebhooks(nullptr);
   dispatcher_.reset();
   auto first = receiver_.all();
   ASSERT_FALSE(first.empty());
