@@ -132,11 +132,20 @@ Result<std::unique_ptr<MariaDbServer>> MariaDbServer::create() {
   s->dataDir_ = s->dir_ + "/data";
   s->socket_ = s->dir_ + "/sock";
   s->log_ = s->dir_ + "/server.log";
-  auto port = freeLoopbackPort();
-  if (!port.ok()) return port.error();
-  s->port_ = *port;
   if (auto r = s->install(); !r.ok()) return r.error();
-  if (auto r = s->start(); !r.ok()) return r.error();
+  // A free port can be taken by another test process between the check and mariadbd's bind
+  // (ctest runs test processes in parallel): then pick another.
+  for (int attempt = 1;; ++attempt) {
+    auto port = freeLoopbackPort();
+    if (!port.ok()) return port.error();
+    s->port_ = *port;
+    auto started = s->start();
+    if (started.ok()) break;
+    const bool portProblem = started.error().code == "port_taken" ||
+                             started.error().message.find("Bind on TCP/IP port") != std::string::npos ||
+                             started.error().message.find("Address already in use") != std::string::npos;
+    if (!portProblem || attempt == 5) return started.error();
+  }
   if (auto r = s->createDatabase(); !r.ok()) return r.error();
   return s;
 }
@@ -212,8 +221,24 @@ Result<void> MariaDbServer::waitReady() {
     unsigned timeout = 2;
     mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
     bool ok = mysql_real_connect(m, "127.0.0.1", "root", "", nullptr, port_, nullptr, 0) != nullptr;
+    std::string datadir;
+    if (ok && mysql_query(m, "SELECT @@datadir") == 0) {
+      if (MYSQL_RES* result = mysql_store_result(m)) {
+        if (MYSQL_ROW row = mysql_fetch_row(result); row && row[0]) datadir = row[0];
+        mysql_free_result(result);
+      }
+    }
     mysql_close(m);
-    if (ok) return {};
+    if (ok) {
+      // The server on this port must be ours, not another test process's that took the port.
+      auto normalize = [](std::string path) {
+        while (path.size() > 1 && path.back() == '/') path.pop_back();
+        return path;
+      };
+      if (normalize(datadir) == normalize(dataDir_)) return {};
+      stop();
+      return makeError("port_taken", "port " + std::to_string(port_) + " belongs to another server (" + datadir + ")");
+    }
     if (Clock::now() >= deadline) {
       return makeError("unavailable", "mariadbd did not accept connections within 30 s\n" + logTail());
     }
