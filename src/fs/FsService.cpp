@@ -26,9 +26,7 @@ void FsService::startControlLink([[maybe_unused]] app::ServiceContext& context) 
   const auto& config = context.config;
   if (!context.controlHub && config.apiServer.empty()) return;
   control::NodeInfo node;
-  auto hostPort = context.publicUrl.substr(context.publicUrl.find("//") + 2);
-  hostPort = hostPort.substr(0, hostPort.find('/'));
-  node.address = config.domainAddress.empty() ? hostPort : config.domainAddress;
+  node.address = control::publicAddress(config.domainAddress, context.publicUrl);
   node.id = config.name.empty() ? "fs-" + node.address : config.name;
   node.role = "fs";
   node.capacity = 1000;
@@ -36,16 +34,8 @@ void FsService::startControlLink([[maybe_unused]] app::ServiceContext& context) 
     return control::CommandAck{command.id, false, "an fsserver runs no room commands"};
   };
   auto load = [] { return control::LoadReport{}; };
-  if (context.controlHub) {
-    control_ = control::makeLocalControlClient(context.controlLoop, *context.controlHub, node, onCommand, load);
-  } else {
-    control::ControlClientOptions options;
-    options.apiServer = config.apiServer;
-    options.secret = config.secret;
-    options.node = node;
-    control_ = control::makeWebSocketControlClient(context.controlLoop, options, onCommand, load);
-  }
-  control_->start();
+  control_ = control::makeControlClient(context.controlLoop, context.controlHub, config.apiServer, config.secret, node,
+                                       onCommand, load);
   MLOG_INFO("fsserver {} registers with the apiserver{}", node.id, context.controlHub ? " in this process" : " at " + config.apiServer);
 #endif
 }

@@ -174,9 +174,7 @@ void SfuService::startControlLink([[maybe_unused]] app::ServiceContext& context)
   const auto& config = context.config;
   if (!context.controlHub && config.apiServer.empty()) return;
   control::NodeInfo node;
-  auto hostPort = context.publicUrl.substr(context.publicUrl.find("//") + 2);
-  hostPort = hostPort.substr(0, hostPort.find('/'));
-  node.address = config.domainAddress.empty() ? hostPort : config.domainAddress;
+  node.address = control::publicAddress(config.domainAddress, context.publicUrl);
   node.id = config.name.empty() ? "sfu-" + node.address : config.name;
   node.role = "sfu";
   node.wsUrl = (config.plainHttp ? "ws://" : "wss://") + node.address + "/rtc";
@@ -233,16 +231,8 @@ void SfuService::startControlLink([[maybe_unused]] app::ServiceContext& context)
     report.load = report.peers;
     return report;
   };
-  if (context.controlHub) {
-    control_ = control::makeLocalControlClient(context.controlLoop, *context.controlHub, node, onCommand, load);
-  } else {
-    control::ControlClientOptions options;
-    options.apiServer = config.apiServer;
-    options.secret = config.secret;
-    options.node = node;
-    control_ = control::makeWebSocketControlClient(context.controlLoop, options, onCommand, load);
-  }
-  control_->start();
+  control_ = control::makeControlClient(context.controlLoop, context.controlHub, config.apiServer, config.secret, node,
+                                       onCommand, load);
   MLOG_INFO("sfuserver {} registers with the apiserver{} as {}", node.id,
             context.controlHub ? " in this process" : " at " + config.apiServer, node.wsUrl);
 #endif

@@ -265,18 +265,8 @@ void TurnService::startControl(const Config& config, net::EventLoop& loop, api::
     return api::control::CommandAck{c.id, false, "turnserver hosts no rooms"};
   };
   auto load = [this] { return loadReport(); };
-  if (hub) {
-    control_ = api::control::makeLocalControlClient(loop, *hub, nodeInfo(config), onCommand, load);
-  } else if (!config.apiServer.empty()) {
-    api::control::ControlClientOptions o;
-    o.apiServer = config.apiServer;
-    o.secret = config.secret;
-    o.node = nodeInfo(config);
-    control_ = api::control::makeWebSocketControlClient(loop, std::move(o), onCommand, load);
-  } else {
-    return;
-  }
-  control_->start();
+  control_ = api::control::makeControlClient(loop, hub, config.apiServer, config.secret, nodeInfo(config), onCommand, load);
+  if (!control_) return;
   MLOG_INFO("turnserver: registering with the apiserver as {}", nodeInfo(config).id);
 }
 

@@ -442,4 +442,29 @@ std::unique_ptr<ControlClient> makeLocalControlClient(net::EventLoop& loop, Cont
       loop, hub, std::move(node), std::move(onCommand), std::move(load), loadInterval));
 }
 
+std::unique_ptr<ControlClient> makeControlClient(net::EventLoop& loop, ControlHub* hub, const std::string& apiServer,
+                                                 const std::string& secret, NodeInfo node,
+                                                 ControlClient::CommandHandler onCommand,
+                                                 ControlClient::LoadProvider load) {
+  std::unique_ptr<ControlClient> client;
+  if (hub) {
+    client = makeLocalControlClient(loop, *hub, std::move(node), std::move(onCommand), std::move(load));
+  } else if (!apiServer.empty()) {
+    ControlClientOptions options;
+    options.apiServer = apiServer;
+    options.secret = secret;
+    options.node = std::move(node);
+    client = makeWebSocketControlClient(loop, std::move(options), std::move(onCommand), std::move(load));
+  }
+  if (client) client->start();
+  return client;
+}
+
+std::string publicAddress(const std::string& domainAddress, const std::string& publicUrl) {
+  if (!domainAddress.empty()) return domainAddress;
+  auto start = publicUrl.find("//");
+  auto hostPort = start == std::string::npos ? publicUrl : publicUrl.substr(start + 2);
+  return hostPort.substr(0, hostPort.find('/'));
+}
+
 }  // namespace meeting::api::control

@@ -55,4 +55,16 @@ std::unique_ptr<ControlClient> makeLocalControlClient(net::EventLoop& loop, Cont
                                                       ControlClient::LoadProvider load,
                                                       Duration loadInterval = std::chrono::seconds(1));
 
+/// What a role service uses: the in-memory client when `hub` is set (`meeting all`), else the
+/// WebSocket client to `apiServer` signed with `secret`; nullptr when there is neither (a
+/// standalone server). The client is returned started.
+std::unique_ptr<ControlClient> makeControlClient(net::EventLoop& loop, ControlHub* hub, const std::string& apiServer,
+                                                 const std::string& secret, NodeInfo node,
+                                                 ControlClient::CommandHandler onCommand,
+                                                 ControlClient::LoadProvider load);
+
+/// The host:port clients reach a role at: `domainAddress` (--domainaddress) when set, else the
+/// host and port of the listener's public URL ("https://127.0.0.1:8443/" -> "127.0.0.1:8443").
+std::string publicAddress(const std::string& domainAddress, const std::string& publicUrl);
+
 }  // namespace meeting::api::control
