@@ -38,7 +38,14 @@ Result<void> TurnRuntime::start(TurnRuntimeOptions o) {
   uint16_t port = o.port;
   std::optional<uint16_t> tlsPort = o.tls ? o.tlsPort : std::nullopt;
   for (size_t i = 0; i < n; ++i) {
-    if (auto r = workers_[i].worker->bind(o.listenIp, port, tlsPort); !r) {
+    auto r = workers_[i].worker->bind(o.listenIp, port, tlsPort);
+    // With port 0 the UDP port is the kernel's pick, and the same number may already be taken
+    // for TCP (e.g. by an outgoing connection): pick again with a fresh worker.
+    for (int attempt = 1; !r && i == 0 && o.port == 0 && attempt < 10; ++attempt) {
+      workers_[0].worker = std::make_unique<TurnWorker>(*workers_[0].loop, *shared_, *stats_[0], 0u);
+      r = workers_[0].worker->bind(o.listenIp, port, tlsPort);
+    }
+    if (!r) {
       workers_.clear();
       return r;
     }
