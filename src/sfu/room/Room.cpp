@@ -72,7 +72,8 @@ Room::Room(MediaWorker& worker, std::string name, RoomSettings settings, RoomEve
 
 Room::~Room() {
   *alive_ = false;
-  for (auto& [identity, participant] : participants_) {
+  for (auto& entry : participants_) {
+    const std::string& identity = entry.first;  // (clang 14 cannot capture structured bindings)
     report([&] {
       RoomEvent e;
       e.event = "peer_left";
@@ -80,7 +81,7 @@ Room::~Room() {
       e.reason = "room_closed";
       return e;
     }());
-    destroyParticipant(*participant);
+    destroyParticipant(*entry.second);
   }
   report([&] {
     RoomEvent e;
