@@ -64,6 +64,10 @@ Result<void> SfuService::start(app::ServiceContext& context) {
   }
   *running_ = true;
   secret_ = config.secret;
+  auto& metrics = MetricsRegistry::global();
+  roomsGauge_ = &metrics.gauge("meeting_sfu_rooms", "Rooms hosted by this sfuserver");
+  peersGauge_ = &metrics.gauge("meeting_sfu_peers", "Participants connected to rooms of this sfuserver");
+  tracksGauge_ = &metrics.gauge("meeting_sfu_tracks", "Tracks published in rooms of this sfuserver");
   addEchoRoutes(context.router);
   addRoomRoutes(context.router, config);
   startControlLink(context);
@@ -153,6 +157,12 @@ void SfuService::reportEvent(RoomEvent event) {
   if (event.event == "peer_left") --peers_;
   if (event.event == "room_started") ++rooms_;
   if (event.event == "room_ended") --rooms_;
+  if (roomsGauge_) {
+    roomsGauge_->set(static_cast<double>(rooms_.load()));
+    peersGauge_->set(static_cast<double>(peers_.load()));
+    if (event.event == "track_published") tracksGauge_->add(1);
+    if (event.event == "track_unpublished") tracksGauge_->add(-1);
+  }
 #if MEETING_SFU_CONTROL
   if (!control_) return;
   api::control::NodeEvent out;

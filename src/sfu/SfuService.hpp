@@ -11,6 +11,7 @@
 #include <set>
 
 #include "app/Service.hpp"
+#include "common/Metrics.hpp"
 #include "sfu/MediaWorker.hpp"
 #include "sfu/room/Room.hpp"
 
@@ -67,6 +68,10 @@ class SfuService final : public app::Service {
   std::set<std::pair<std::string, std::string>> kicked_;
   std::atomic<int64_t> peers_{0};
   std::atomic<int64_t> rooms_{0};
+  // Prometheus gauges (/metrics), updated on room events, never per packet.
+  Gauge* roomsGauge_ = nullptr;
+  Gauge* peersGauge_ = nullptr;
+  Gauge* tracksGauge_ = nullptr;
 #if MEETING_SFU_CONTROL
   std::unique_ptr<api::control::ControlClient> control_;
 #endif

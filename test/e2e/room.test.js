@@ -2,7 +2,7 @@
 // Issue 4: three participants in one room see and hear each other through the SFU; a mute is seen
 // by the others; a participant who leaves disappears for the others; a rejoin works.
 const assert = require('assert');
-const { startMeeting, sleep } = require('./lib/server');
+const { startMeeting, get } = require('./lib/server');
 const { launch, newPage, waitForMedia } = require('./lib/browser');
 
 async function joinRoom(browser, baseUrl, room, name) {
@@ -32,6 +32,12 @@ module.exports = async function roomTest() {
       assert.ok(media.moving && media.audio && media.after1s.v.length >= 2,
         `${names[i]} does not receive both others: ${JSON.stringify(media)}\n${await page.textContent('#log')}`);
       console.log(`  ${names[i]} decodes ${media.after1s.v.map(v => `${v.frames} frames ${v.w}x${v.h}`).join(', ')}; audio ${media.after1s.a.map(a => a.packets).join(', ')} packets`);
+    }
+
+    // The administrator sees the room on /metrics.
+    const metrics = (await get(`${server.baseUrl}/metrics`)).body;
+    for (const line of ['meeting_sfu_rooms 1', 'meeting_sfu_peers 3', 'meeting_sfu_tracks 6']) {
+      assert.ok(metrics.split('\n').includes(line), `/metrics lacks "${line}":\n${metrics.split('\n').filter(l => l.startsWith('meeting_sfu')).join('\n')}`);
     }
 
     // alice mutes her microphone: bob and carol are told.

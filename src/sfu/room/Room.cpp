@@ -74,6 +74,15 @@ Room::~Room() {
   *alive_ = false;
   for (auto& entry : participants_) {
     const std::string& identity = entry.first;  // (clang 14 cannot capture structured bindings)
+    for (const auto& track : entry.second->tracks) {
+      report([&] {
+        RoomEvent e;
+        e.event = "track_unpublished";
+        e.peer = identity;
+        e.trackId = track.second->id;
+        return e;
+      }());
+    }
     report([&] {
       RoomEvent e;
       e.event = "peer_left";
