@@ -6,9 +6,9 @@
 
 #include "common/ByteReader.hpp"
 #include "common/Log.hpp"
-#include "sfu/MediaRelay.hpp"
 #include "proto/sdp/SdpParser.hpp"
 #include "proto/sdp/SdpWriter.hpp"
+#include "sfu/MediaRelay.hpp"
 
 namespace meeting::sfu {
 namespace sdp = proto::sdp;
@@ -47,6 +47,13 @@ int64_t unixMillis() {
 // publisher's own sections and layers (mid, rid, repaired-rid). The packets still carry them with
 // the publisher's values, which would point into the wrong sections of the subscriber's
 // PeerConnection; not negotiated, they are ignored and the browser demultiplexes by SSRC.
+RoomEvent roomEvent(std::string type, std::string peer = {}) {
+  RoomEvent event;
+  event.event = std::move(type);
+  event.peer = std::move(peer);
+  return event;
+}
+
 std::vector<sdp::Extmap> subscriberExtmaps(const std::vector<sdp::Extmap>& extmaps) {
   std::vector<sdp::Extmap> out;
   for (const auto& extmap : extmaps) {
@@ -63,40 +70,23 @@ std::vector<sdp::Extmap> subscriberExtmaps(const std::vector<sdp::Extmap>& extma
 
 Room::Room(MediaWorker& worker, std::string name, RoomSettings settings, RoomEventSink events)
     : worker_(worker), name_(std::move(name)), settings_(settings), events_(std::move(events)) {
-  report([&] {
-    RoomEvent e;
-    e.event = "room_started";
-    return e;
-  }());
+  report(roomEvent("room_started"));
 }
 
 Room::~Room() {
   *alive_ = false;
-  for (auto& entry : participants_) {
-    const std::string& identity = entry.first;  // (clang 14 cannot capture structured bindings)
-    for (const auto& track : entry.second->tracks) {
-      report([&] {
-        RoomEvent e;
-        e.event = "track_unpublished";
-        e.peer = identity;
-        e.trackId = track.second->id;
-        return e;
-      }());
+  for (auto& [identity, participant] : participants_) {
+    for (const auto& [mid, track] : participant->tracks) {
+      auto ended = roomEvent("track_unpublished", identity);
+      ended.trackId = track->id;
+      report(std::move(ended));
     }
-    report([&] {
-      RoomEvent e;
-      e.event = "peer_left";
-      e.peer = identity;
-      e.reason = "room_closed";
-      return e;
-    }());
-    destroyParticipant(*entry.second);
+    auto left = roomEvent("peer_left", identity);
+    left.reason = "room_closed";
+    report(std::move(left));
+    destroyParticipant(*participant);
   }
-  report([&] {
-    RoomEvent e;
-    e.event = "room_ended";
-    return e;
-  }());
+  report(roomEvent("room_ended"));
 }
 
 void Room::report(RoomEvent event) {
@@ -190,13 +180,11 @@ Result<void> Room::join(const token::AccessClaims& claims, uint64_t connection, 
                {"participants", others}});
   broadcast({{"type", "participantJoined"}, {"participant", describe(p)}}, &p);
   MLOG_INFO("room {}: {} joined ({} participants)", name_, p.identity, participants_.size());
-  report([&] {
-    RoomEvent e;
-    e.event = "peer_connected";
-    e.peer = p.identity;
+  {
+    auto e = roomEvent("peer_connected", p.identity);
     e.displayName = p.displayName;
-    return e;
-  }());
+    report(std::move(e));
+  }
   if (p.grants.canSubscribe) {
     for (auto& [identity, other] : participants_) {
       if (other.get() == &p) continue;
@@ -218,13 +206,11 @@ void Room::leave(const std::string& identity, const std::string& reason, uint64_
   destroyParticipant(*participant);
   broadcast({{"type", "participantLeft"}, {"identity", identity}, {"reason", reason}}, nullptr);
   MLOG_INFO("room {}: {} left ({}; {} remain)", name_, identity, reason, participants_.size());
-  report([&] {
-    RoomEvent e;
-    e.event = "peer_left";
-    e.peer = identity;
+  {
+    auto e = roomEvent("peer_left", identity);
     e.reason = reason;
-    return e;
-  }());
+    report(std::move(e));
+  }
 }
 
 void Room::destroyParticipant(Participant& p) {
@@ -315,15 +301,13 @@ void Room::addTrack(Participant& p, const ReceivedMedia& media, const json& info
   auto& ref = *track;
   p.tracks.emplace(media.mid, std::move(track));
   broadcast({{"type", "trackPublished"}, {"identity", p.identity}, {"track", describe(ref)}}, nullptr);
-  report([&] {
-    RoomEvent e;
-    e.event = "track_published";
-    e.peer = p.identity;
+  {
+    auto e = roomEvent("track_published", p.identity);
     e.trackId = ref.id;
     e.trackKind = media.kind == sdp::MediaKind::Audio ? "audio" : "video";
     e.trackSource = ref.source;
-    return e;
-  }());
+    report(std::move(e));
+  }
   for (auto& [identity, other] : participants_) {
     if (other.get() == &p || !other->grants.canSubscribe) continue;
     subscribe(*other, ref);
@@ -342,13 +326,11 @@ void Room::removeTrack(Participant& p, const std::string& mid) {
     offerSubscriptions(*consumer->subscriber);
   }
   broadcast({{"type", "trackUnpublished"}, {"identity", p.identity}, {"trackId", track->id}}, nullptr);
-  report([&] {
-    RoomEvent e;
-    e.event = "track_unpublished";
-    e.peer = p.identity;
+  {
+    auto e = roomEvent("track_unpublished", p.identity);
     e.trackId = track->id;
-    return e;
-  }());
+    report(std::move(e));
+  }
 }
 
 void Room::subscribe(Participant& subscriber, Track& track) {
@@ -453,21 +435,20 @@ void Room::onChat(Participant& p, const json& message) {
   auto now = unixMillis();
   broadcast({{"type", "chat"}, {"from", p.identity}, {"name", p.displayName}, {"text", text}, {"time", now}},
             nullptr);
-  report([&] {
-    RoomEvent e;
-    e.event = "chat";
-    e.peer = p.identity;
+  {
+    auto e = roomEvent("chat", p.identity);
     e.displayName = p.displayName;
     e.text = text;
     e.sentAt = now;
-    return e;
-  }());
+    report(std::move(e));
+  }
 }
 
 Room::Track* Room::trackForPacket(Participant& p, const proto::rtp::RtpPacket& packet) {
   uint32_t ssrc = packet.ssrc();
   for (auto& [mid, track] : p.tracks) {
-    if (track->inSsrc == ssrc) return track->media.codec.payloadType == packet.payloadType() ? track.get() : nullptr;
+    if (track->inSsrc == ssrc)
+      return track->media.codec.payloadType == packet.payloadType() ? track.get() : nullptr;
   }
   for (auto& [mid, track] : p.tracks) {  // no a=ssrc: the mid extension names the section
     if (track->inSsrc != 0 || track->media.codec.payloadType != packet.payloadType()) continue;
@@ -503,7 +484,8 @@ void Room::onPublisherRtcp(Participant& p, std::span<const uint8_t> compound) {
     for (auto& [mid, track] : p.tracks) {
       if (track->inSsrc != ssrc) continue;
       for (auto* consumer : track->consumers) {
-        if (consumer->subscriber->subscribe) forwardSenderReport(report, consumer->ssrc, *consumer->subscriber->subscribe);
+        if (consumer->subscriber->subscribe)
+          forwardSenderReport(report, consumer->ssrc, *consumer->subscriber->subscribe);
       }
     }
   });
@@ -542,7 +524,8 @@ void Room::retransmit(Consumer& consumer, uint16_t sequenceNumber) {
   const auto& rtxCodec = consumer.track->media.rtx;
   RtxStream rtx;
   if (rtxCodec) rtx = RtxStream{rtxCodec->payloadType, consumer.rtxSsrc, &consumer.rtxSequence};
-  retransmitFromCache(*consumer.cache, sequenceNumber, rtxCodec ? &rtx : nullptr, *transport, scratch_, rtxScratch_);
+  retransmitFromCache(*consumer.cache, sequenceNumber, rtxCodec ? &rtx : nullptr, *transport, scratch_,
+                      rtxScratch_);
 }
 
 void Room::onData(Participant& p, bool binary, std::span<const uint8_t> data) {
