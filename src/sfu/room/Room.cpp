@@ -70,6 +70,7 @@ std::vector<sdp::Extmap> subscriberExtmaps(const std::vector<sdp::Extmap>& extma
 
 Room::Room(MediaWorker& worker, std::string name, RoomSettings settings, RoomEventSink events)
     : worker_(worker), name_(std::move(name)), settings_(settings), events_(std::move(events)) {
+  stats_.createdAt = unixMillis();
   report(roomEvent("room_started"));
 }
 
@@ -103,6 +104,17 @@ uint64_t Room::connectionOf(const std::string& identity) const {
 std::vector<uint64_t> Room::connections() const {
   std::vector<uint64_t> out;
   for (const auto& [identity, p] : participants_) out.push_back(p->connection);
+  return out;
+}
+
+RoomStats Room::stats() const {
+  RoomStats out = stats_;
+  out.peers = participants_.size();
+  out.tracks = out.consumers = 0;
+  for (const auto& [identity, p] : participants_) {
+    out.tracks += p->tracks.size();
+    for (const auto& consumer : p->consumers) out.consumers += consumer->track ? 1 : 0;
+  }
   return out;
 }
 
@@ -463,6 +475,8 @@ Room::Track* Room::trackForPacket(Participant& p, const proto::rtp::RtpPacket& p
 void Room::onRtp(Participant& p, proto::rtp::RtpPacket& packet) {
   Track* track = trackForPacket(p, packet);
   if (!track || packet.size() > PacketCache::MaxPacketSize) return;
+  ++stats_.packetsIn;
+  stats_.bytesIn += packet.size();
   for (auto* consumer : track->consumers) {
     auto* transport = consumer->subscriber->subscribe;
     // Not before the subscriber knows the section: an unsignaled SSRC would be bound to another
@@ -476,6 +490,8 @@ void Room::onRtp(Participant& p, proto::rtp::RtpPacket& packet) {
     copy->setSsrc(consumer->ssrc);
     consumer->cache->store(copy->sequenceNumber(), copy->data());
     transport->sendRtp(scratch_, copy->size());
+    ++stats_.packetsOut;
+    stats_.bytesOut += copy->size();
   }
 }
 
@@ -515,12 +531,15 @@ void Room::requestKeyframe(Track& track, bool force) {
   // Requests from many subscribers merge into one per interval (design.md §2).
   if (!force && now - track.lastKeyframeRequest < KeyframeRequestInterval) return;
   track.lastKeyframeRequest = now;
+  ++stats_.keyframeRequests;
   sendKeyframeRequest(*publish, track.inSsrc);
 }
 
 void Room::retransmit(Consumer& consumer, uint16_t sequenceNumber) {
   auto* transport = consumer.subscriber->subscribe;
-  if (!transport || !consumer.track) return;
+  ++stats_.nacksReceived;
+  if (!transport || !consumer.track || consumer.cache->find(sequenceNumber).empty()) return;
+  ++stats_.retransmissions;
   const auto& rtxCodec = consumer.track->media.rtx;
   RtxStream rtx;
   if (rtxCodec) rtx = RtxStream{rtxCodec->payloadType, consumer.rtxSsrc, &consumer.rtxSequence};

@@ -39,6 +39,22 @@ struct RoomEvent {
   std::string trackKind;
   std::string trackSource;
 };
+/// A room's numbers for the monitoring report and /metrics (read on the worker's loop).
+struct RoomStats {
+  int64_t createdAt = 0;  ///< unix milliseconds
+  size_t peers = 0;
+  size_t tracks = 0;
+  size_t consumers = 0;
+  uint64_t packetsIn = 0;  ///< RTP from publishers
+  uint64_t bytesIn = 0;
+  uint64_t packetsOut = 0;  ///< RTP forwarded to subscribers (retransmissions not included)
+  uint64_t bytesOut = 0;
+  uint64_t nacksReceived = 0;     ///< lost packets subscribers asked for
+  uint64_t retransmissions = 0;   ///< of those, answered from a cache
+  uint64_t nacksSent = 0;         ///< lost packets asked of publishers
+  uint64_t keyframeRequests = 0;  ///< PLIs sent to publishers (after merging)
+};
+
 /// Called on the worker thread; must be thread-safe towards whoever consumes the events.
 using RoomEventSink = std::function<void(RoomEvent)>;
 
@@ -72,6 +88,8 @@ class Room {
   uint64_t connectionOf(const std::string& identity) const;
   /// Every participant's signaling connection.
   std::vector<uint64_t> connections() const;
+  /// The room's counters and sizes now (worker loop only).
+  RoomStats stats() const;
 
  private:
   struct Participant;
@@ -149,6 +167,7 @@ class Room {
   void report(RoomEvent event);
 
   RoomEventSink events_;
+  RoomStats stats_;
   std::map<std::string, std::unique_ptr<Participant>> participants_;
   std::array<uint8_t, PacketCache::MaxPacketSize + WebRtcTransport::SrtpHeadroom> scratch_{};
   std::array<uint8_t, PacketCache::MaxPacketSize + WebRtcTransport::SrtpHeadroom> rtxScratch_{};
