@@ -1,5 +1,7 @@
 #include "sfu/SdpNegotiation.hpp"
 
+#include "proto/rtp/RtpExtensions.hpp"
+
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -11,16 +13,21 @@ namespace sdp = proto::sdp;
 
 namespace {
 
-// Header extensions the SFU reads or passes through. transport-cc is left out until the SFU
-// sends transport-wide feedback: negotiating it without feedback starves the browser's estimate.
-constexpr std::array<std::string_view, 6> KnownExtensions = {
+// Header extensions the SFU reads or passes through. transport-cc is accepted because the
+// transport sends transport-wide feedback for it (TransportCcFeedback): without feedback the
+// browser's send-side estimate would starve.
+constexpr std::array<std::string_view, 7> KnownExtensions = {
     "urn:ietf:params:rtp-hdrext:sdes:mid",
     "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id",
     "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id",
     "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
     "urn:ietf:params:rtp-hdrext:ssrc-audio-level",
     "urn:3gpp:video-orientation",
+    proto::rtp::uri::TransportWideCc,
 };
+
+constexpr std::string_view TransportCcFeedbackType = "transport-cc";
+constexpr std::string_view RembFeedbackType = "goog-remb";
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -37,17 +44,58 @@ std::string randomDigits(size_t count) {
   return out;
 }
 
-// Keeps the feedback the SFU honours: NACK (it retransmits from its cache), PLI and FIR (it asks
-// the publisher for a keyframe). Audio gets none.
+// Keeps the feedback the SFU honours: transport-cc (it sends transport-wide feedback), and for
+// video NACK (it retransmits from its cache), PLI and FIR (it asks the publisher for a keyframe).
 sdp::Codec filteredCodec(const sdp::Codec& codec, sdp::MediaKind kind) {
   sdp::Codec out = codec;
   out.feedback.clear();
-  if (kind != sdp::MediaKind::Video) return out;
   for (const auto& fb : codec.feedback) {
-    if ((fb.type == "nack" && (fb.param.empty() || fb.param == "pli")) || (fb.type == "ccm" && fb.param == "fir")) {
+    const bool video = kind == sdp::MediaKind::Video;
+    if ((fb.type == TransportCcFeedbackType && fb.param.empty()) ||
+        (video && fb.type == "nack" && (fb.param.empty() || fb.param == "pli")) ||
+        (video && fb.type == "ccm" && fb.param == "fir")) {
       out.feedback.push_back(fb);
     }
   }
+  return out;
+}
+
+void addFeedback(sdp::Codec& codec, std::string_view type) {
+  for (const auto& fb : codec.feedback) {
+    if (fb.type == type && fb.param.empty()) return;
+  }
+  codec.feedback.push_back(sdp::RtcpFeedback{std::string(type), {}});
+}
+
+// One transport-wide-cc id for the whole subscribe transport (BUNDLE: an id means the same
+// extension in every section, RFC 8843 §9.1): the id the first section already uses (the
+// publisher's, which forwarded packets carry, so the transport rewrites the value in place),
+// else the lowest one-byte id no section uses.
+uint16_t subscribeTransportCcId(const std::vector<SentMedia>& media) {
+  for (const auto& track : media) {
+    for (const auto& extmap : track.extmaps) {
+      if (extmap.uri == proto::rtp::uri::TransportWideCc && extmap.id >= 1 && extmap.id <= 255) return extmap.id;
+    }
+  }
+  for (uint16_t id = 1; id <= 14; ++id) {
+    bool used = false;
+    for (const auto& track : media) {
+      for (const auto& extmap : track.extmaps) used = used || extmap.id == id;
+    }
+    if (!used) return id;
+  }
+  return 0;  // fourteen other extensions everywhere: offer none
+}
+
+// The section's extmaps with transport-cc at `id` (added or moved there); another extension
+// holding `id` gives way, since transport-wide numbering matters more than any one of them.
+std::vector<sdp::Extmap> withTransportCc(const std::vector<sdp::Extmap>& extmaps, uint16_t id) {
+  std::vector<sdp::Extmap> out;
+  for (const auto& extmap : extmaps) {
+    if (extmap.uri == proto::rtp::uri::TransportWideCc || extmap.id == id) continue;
+    out.push_back(extmap);
+  }
+  if (id != 0) out.push_back(sdp::Extmap{id, std::nullopt, std::string(proto::rtp::uri::TransportWideCc), {}});
   return out;
 }
 
@@ -230,15 +278,22 @@ sdp::SessionDescription makeSubscribeOffer(const LocalTransportDescription& loca
                                            bool dataChannel, uint64_t version) {
   auto offer = newSession(version);
   sdp::Group bundle{"BUNDLE", {}};
+  const uint16_t transportCcId = subscribeTransportCcId(media);
   for (const auto& track : media) {
     sdp::MediaSection section;
     section.kind = track.kind;
     section.mid = track.mid;
     section.rtcpRsize = true;
     section.direction = track.active ? sdp::Direction::SendOnly : sdp::Direction::Inactive;
-    section.addCodec(track.codec);
+    // The subscriber's congestion feedback: transport-wide (the transport numbers what it
+    // sends) and REMB for video (draft-alvestrand-rmcat-remb-03) as the fallback. RTX needs
+    // none of its own.
+    sdp::Codec codec = track.codec;
+    if (transportCcId != 0) addFeedback(codec, TransportCcFeedbackType);
+    if (track.kind == sdp::MediaKind::Video) addFeedback(codec, RembFeedbackType);
+    section.addCodec(codec);
     if (track.rtx) section.addCodec(*track.rtx);
-    section.extmaps = track.extmaps;
+    section.extmaps = withTransportCc(track.extmaps, transportCcId);
     if (track.active) {
       section.msids.push_back(sdp::Msid{track.streamId, track.trackId});
       section.ssrcs.push_back(sdp::SsrcAttribute{track.ssrc, "cname", track.cname});
@@ -290,6 +345,14 @@ Result<RemoteTransportParameters> remoteTransportParameters(const sdp::SessionDe
     if (equalsIgnoreCase(f.hashFunc, "sha-256")) chosen = &f;
   }
   out.fingerprint = chosen->hashFunc + " " + chosen->value;
+  // One transport-wide-cc id per BUNDLE transport: the first active media section that has it.
+  for (const auto& section : sd.media) {
+    if (section.port == 0 || (section.kind != sdp::MediaKind::Audio && section.kind != sdp::MediaKind::Video)) continue;
+    if (auto id = section.findExtmapId(proto::rtp::uri::TransportWideCc); id && *id >= 1 && *id <= 255) {
+      out.transportCcId = static_cast<uint8_t>(*id);
+      break;
+    }
+  }
   auto setup = sd.effectiveSetup(*first).value_or(isAnswer ? sdp::Setup::Active : sdp::Setup::ActPass);
   if (isAnswer && setup == sdp::Setup::ActPass) return makeError("invalid_sdp", "an answer must not say a=setup:actpass");
   out.dtlsRole = setup == sdp::Setup::Passive ? DtlsRole::Client : DtlsRole::Server;

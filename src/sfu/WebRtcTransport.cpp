@@ -2,10 +2,22 @@
 
 #include "common/Log.hpp"
 #include "proto/Demux.hpp"
+#include "proto/rtp/RtpExtensions.hpp"
 #include "proto/stun/StunMessage.hpp"
 
 namespace meeting::sfu {
 namespace stun = proto::stun;
+
+namespace {
+// The SSRC our transport-wide feedback is sent from (RFC 4585 §6.1 needs one; MediaRelay's
+// FeedbackSenderSsrc is the same value, kept apart to avoid including it here).
+constexpr uint32_t TwccSenderSsrc = 1;
+// The largest SRTP trailer after an RTP packet (AEAD_AES_128_GCM's 16-byte tag): what must stay
+// free in the caller's buffer when a transport-wide sequence element is added.
+constexpr size_t MaxSrtpRtpTrailer = 16;
+// How often the feedback timer looks whether TransportCcFeedback is due (its MinInterval).
+constexpr Duration FeedbackPoll = TransportCcFeedback::MinInterval;
+}  // namespace
 
 std::string_view toString(TransportState state) {
   switch (state) {
@@ -40,6 +52,7 @@ WebRtcTransport::~WebRtcTransport() {
   *alive_ = false;
   if (consentTimer_) loop_.cancel(consentTimer_);
   if (dtlsTimer_) loop_.cancel(dtlsTimer_);
+  if (feedbackTimer_) loop_.cancel(feedbackTimer_);
   sctp_.reset();  // its ABORT goes out through the DTLS session, so before that
   dtls_.reset();
 }
@@ -54,7 +67,15 @@ Result<void> WebRtcTransport::setRemote(const RemoteTransportParameters& remote)
     if (remote.fingerprint != remote_.fingerprint) {
       return makeError("invalid_sdp", "the DTLS fingerprint changed during the session");
     }
-    if (remote.iceUfrag != remote_.iceUfrag) restartIce(remote.iceUfrag);
+    if (localRestartPending_) {
+      // The answer to our ICE-restart offer: the browser's new ufrag completes it; our new
+      // credentials were made by prepareIceRestart() and are in the offer it answers.
+      localRestartPending_ = false;
+      ice_.setRemoteUfrag(remote.iceUfrag);
+    } else if (remote.iceUfrag != remote_.iceUfrag) {
+      restartIce(remote.iceUfrag);  // the browser restarted ICE in its offer
+    }
+    setTransportCcId(remote.transportCcId);
     bool addSctp = remote.dataChannels && !remote_.dataChannels;
     remote_ = remote;
     if (addSctp && state_ == TransportState::Connected) startSctp();
@@ -62,6 +83,8 @@ Result<void> WebRtcTransport::setRemote(const RemoteTransportParameters& remote)
   }
   remote_ = remote;
   ice_.setRemoteUfrag(remote.iceUfrag);
+  localRestartPending_ = false;
+  setTransportCcId(remote.transportCcId);
 
   DtlsConfig config;
   config.role = remote.dtlsRole;
@@ -146,6 +169,9 @@ void WebRtcTransport::handleSrtp(std::span<uint8_t> packet, bool rtcp) {
       return;
     }
     ++stats_.rtcpReceived;
+    // The remote's REMB and transport-wide feedback about what we send; the compound still
+    // goes to onRtcp whole.
+    if (congestion_) congestion_->onRtcp(std::span<const uint8_t>(packet.data(), length), loop_.clock().now());
     if (callbacks_.onRtcp) callbacks_.onRtcp(std::span<const uint8_t>(packet.data(), length));
     return;
   }
@@ -156,11 +182,29 @@ void WebRtcTransport::handleSrtp(std::span<uint8_t> packet, bool rtcp) {
   auto rtp = proto::rtp::RtpPacket::parse(packet, length);
   if (!rtp) return;
   ++stats_.rtpReceived;
+  if (twccFeedback_) {
+    if (auto sequence = proto::rtp::readTransportSequence(*rtp, transportCcId_)) {
+      twccFeedback_->onPacket(*sequence, rtp->ssrc(), loop_.clock().now());
+    }
+  }
   if (callbacks_.onRtp) callbacks_.onRtp(*rtp);
 }
 
 bool WebRtcTransport::sendRtp(std::span<uint8_t> buffer, size_t length) {
   if (!srtpOut_ || (state_ != TransportState::Connected && state_ != TransportState::Disconnected)) return false;
+  if (!congestion_) congestion_ = std::make_unique<CongestionMonitor>();
+  if (transportCcId_ != 0) {
+    // Our own transport-wide numbering: the packet came from another transport with its
+    // sender's sequence (or none). Added when absent (Room/EchoSession buffers keep
+    // SrtpHeadroom spare bytes); a packet we cannot number still goes out, unnumbered.
+    const uint16_t sequence = congestion_->nextSequence();
+    if (size_t numbered = writeTransportSequence(buffer, length, transportCcId_, sequence, MaxSrtpRtpTrailer)) {
+      length = numbered;
+      congestion_->onSend(length, loop_.clock().now());
+    } else {
+      ++stats_.twccUnnumbered;
+    }
+  }
   if (srtpOut_->protectRtp(buffer.data(), length, buffer.size()) != SrtpStatus::Ok) {
     ++stats_.srtpErrors;
     return false;
@@ -188,15 +232,54 @@ SctpAssociation::SendStatus WebRtcTransport::sendData(uint16_t streamId, bool bi
 
 const IceCredentials& WebRtcTransport::restartIce(std::string remoteUfrag) {
   remote_.iceUfrag = remoteUfrag;
+  localRestartPending_ = false;
   ice_.restart(IceCredentials::generate(), std::move(remoteUfrag));
   host_.registerUfrag(*this, ice_.localCredentials().ufrag);
   return ice_.localCredentials();
+}
+
+const IceCredentials& WebRtcTransport::prepareIceRestart() {
+  if (!dtls_ || localRestartPending_) return ice_.localCredentials();
+  // RFC 8445 §9 / RFC 8839 §4.4.1.1.1: new ufrag and pwd in our offer; the browser's new ufrag
+  // is unknown until its answer, so checks with the new ufrag are accepted from any remote
+  // ufrag meanwhile (the new ufrag itself is 96 random bits). The old pair keeps working.
+  localRestartPending_ = true;
+  ice_.restart(IceCredentials::generate(), std::string{});
+  host_.registerUfrag(*this, ice_.localCredentials().ufrag);
+  return ice_.localCredentials();
+}
+
+void WebRtcTransport::setTransportCcId(uint8_t id) {
+  if (id == transportCcId_) return;
+  transportCcId_ = id;
+  if (id == 0) {
+    if (feedbackTimer_) loop_.cancel(feedbackTimer_);
+    feedbackTimer_ = 0;
+    twccFeedback_.reset();
+    return;
+  }
+  if (!twccFeedback_) twccFeedback_ = std::make_unique<TransportCcFeedback>(TwccSenderSsrc);
+  if (!feedbackTimer_) feedbackTimer_ = loop_.runEvery(FeedbackPoll, [this] { onFeedbackTimer(); });
+}
+
+void WebRtcTransport::onFeedbackTimer() {
+  if (!twccFeedback_ || !srtpOut_ || state_ != TransportState::Connected) return;
+  const auto now = loop_.clock().now();
+  if (!twccFeedback_->due(now)) return;
+  twccFeedback_->flush(now, [this](std::span<uint8_t> buffer, size_t length) { sendRtcp(buffer, length); });
+}
+
+CongestionStats WebRtcTransport::congestionStats() const {
+  if (!congestion_) return {};
+  return congestion_->stats(loop_.clock().now());
 }
 
 void WebRtcTransport::close() {
   if (state_ == TransportState::Closed) return;
   if (dtlsTimer_) loop_.cancel(dtlsTimer_);
   dtlsTimer_ = 0;
+  if (feedbackTimer_) loop_.cancel(feedbackTimer_);
+  feedbackTimer_ = 0;
   sctp_.reset();
   if (dtls_) dtls_->close();
   callbacks_ = {};

@@ -19,10 +19,12 @@
 #include "common/Result.hpp"
 #include "net/EventLoop.hpp"
 #include "proto/rtp/RtpPacket.hpp"
+#include "sfu/CongestionMonitor.hpp"
 #include "sfu/DtlsSession.hpp"
 #include "sfu/IceLite.hpp"
 #include "sfu/SctpAssociation.hpp"
 #include "sfu/SrtpSession.hpp"
+#include "sfu/TransportCcFeedback.hpp"
 
 namespace meeting::sfu {
 
@@ -58,6 +60,10 @@ struct RemoteTransportParameters {
   bool dataChannels = false;
   uint16_t sctpPort = 5000;
   size_t maxMessageSize = 256 * 1024;
+  /// The a=extmap id of transport-wide-cc in the description (0: not negotiated). BUNDLE makes
+  /// it one id for the whole transport, used both ways: we read it from received RTP and send
+  /// feedback for it, and we number the RTP we send with it.
+  uint8_t transportCcId = 0;
 };
 
 struct WebRtcTransportCallbacks {
@@ -95,8 +101,34 @@ class WebRtcTransport {
 
   SctpAssociation::SendStatus sendData(uint16_t streamId, bool binary, std::span<const uint8_t> data);
 
-  /// ICE restart: new local credentials (returned for the SDP) and the browser's new ufrag/pwd.
+  /// Client-initiated ICE restart (the browser's offer changed its ufrag): new local
+  /// credentials (returned for the answer) and the browser's new ufrag. setRemote() calls it.
   const IceCredentials& restartIce(std::string remoteUfrag);
+
+  /// Server-initiated ICE restart for a transport we make the offers for (the subscribe
+  /// transport when a participant resumes): new local credentials now, for the next offer
+  /// (localIce() returns them too). Checks with the old credentials keep working until the
+  /// first check with the new ones succeeds, so media keeps flowing. The answer's new remote
+  /// ufrag, given to setRemote(), completes the restart without generating yet another set.
+  /// Called again before that answer, it returns the same pending credentials. Before the
+  /// first setRemote() there is nothing to restart: it returns the current credentials.
+  const IceCredentials& prepareIceRestart();
+  /// True between prepareIceRestart() and the answer's setRemote().
+  bool iceRestartPending() const { return localRestartPending_; }
+
+  /// Turns transport-wide congestion control on (id 1..255) or off (0) for this transport;
+  /// setRemote() calls it with RemoteTransportParameters::transportCcId. On: every received
+  /// RTP packet carrying the extension is recorded and feedback goes back to the sender every
+  /// 50-100 ms (TransportCcFeedback); every RTP packet we send gets our own transport-wide
+  /// sequence number (CongestionMonitor).
+  void setTransportCcId(uint8_t id);
+  uint8_t transportCcId() const { return transportCcId_; }
+
+  /// What the remote's REMB and transport-wide feedback said about the path towards it (our
+  /// sending direction), with the windowed values as of now; all zero before any feedback.
+  CongestionStats congestionStats() const;
+  /// Receive-side feedback counters (null while transport-cc is off).
+  const TransportCcFeedback* transportCcFeedback() const { return twccFeedback_.get(); }
 
   /// Sends close_notify and stops; no callbacks after this.
   void close();
@@ -116,6 +148,7 @@ class WebRtcTransport {
     uint64_t rtcpSent = 0;
     uint64_t srtpErrors = 0;
     uint64_t unknownPathDrops = 0;  // DTLS/SRTP from a path ICE never validated
+    uint64_t twccUnnumbered = 0;    // RTP sent without our transport-wide sequence (no room, id taken)
   };
   const Stats& stats() const { return stats_; }
 
@@ -129,6 +162,7 @@ class WebRtcTransport {
   void scheduleDtlsTimer();
   void sendRaw(std::span<const uint8_t> packet);
   void setState(TransportState state);
+  void onFeedbackTimer();
 
   uint64_t id_;
   net::EventLoop& loop_;
@@ -145,6 +179,11 @@ class WebRtcTransport {
   bool dtlsStarted_ = false;
   net::TimerId dtlsTimer_ = 0;
   net::TimerId consentTimer_ = 0;
+  net::TimerId feedbackTimer_ = 0;
+  bool localRestartPending_ = false;
+  uint8_t transportCcId_ = 0;
+  std::unique_ptr<TransportCcFeedback> twccFeedback_;  // receive side, while transport-cc is on
+  std::unique_ptr<CongestionMonitor> congestion_;      // send side, from the first RTP we send
   Stats stats_;
   std::array<uint8_t, 512> stunResponse_{};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
