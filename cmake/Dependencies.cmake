@@ -36,6 +36,10 @@ meeting_find_library(sqlite3 sqlite3 Threads::Threads m ${CMAKE_DL_LIBS})
 meeting_find_library(sodium sodium)
 meeting_find_library(mariadb mariadb meeting::ssl meeting::crypto z Threads::Threads ${CMAKE_DL_LIBS})
 
+# libcurl sends invitation mail (SMTP + STARTTLS); Debian's OpenSSL flavour, linked dynamically
+# (its static archive would pull in every protocol's dependencies).
+find_package(CURL 7.85 REQUIRED)
+
 find_path(MEETING_SRTP2_INCLUDE srtp2/srtp.h REQUIRED)
 find_path(MEETING_USRSCTP_INCLUDE usrsctp.h REQUIRED)
 find_path(MEETING_MARIADB_INCLUDE mysql.h PATH_SUFFIXES mariadb REQUIRED)

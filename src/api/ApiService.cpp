@@ -16,6 +16,7 @@
 #include "api/db/DbExecutor.hpp"
 #include "api/db/Secrets.hpp"
 #include "api/db/Storage.hpp"
+#include "api/mail/MailDispatcher.hpp"
 #include "api/webhook/WebhookDispatcher.hpp"
 #include "api/webhook/WebhookSignature.hpp"
 #include "common/Log.hpp"
@@ -87,6 +88,7 @@ class ApiService final : public app::Service {
     rest_->setWebhooks(webhooks_.get(), hooks.allowPrivate);
     recorder_->setWebhooks(webhooks_.get());
     webhooks_->start();
+    startMail(options.publicUrl);
     rest_->registerRoutes(context.router);
     context.controlHub = hub_.get();
 
@@ -112,17 +114,38 @@ class ApiService final : public app::Service {
   }
 
  private:
+  void startMail(const std::string& publicUrl) {
+    std::vector<std::string> warnings;
+    mail::MailOptions mailOptions;
+    mailOptions.servers = mail::mailServersFromConfig(config_, warnings);
+    for (const auto& w : warnings) MLOG_WARN("mail: {}", w);
+    mailOptions.uidHost = mail::hostOfUrl(publicUrl);
+    smtp_ = std::make_unique<mail::SmtpClient>();
+    mail_ = std::make_unique<mail::MailDispatcher>(*storage_, SystemClock::instance(), *smtp_, mailOptions);
+    rest_->setInvitations(mail_.get());
+    if (mail_->enabled()) {
+      MLOG_INFO("apiserver: invitation mail through {} SMTP server(s), first {}:{}", mailOptions.servers.size(),
+                mailOptions.servers.front().host, mailOptions.servers.front().port);
+      mail_->start();
+    } else {
+      MLOG_INFO("apiserver: mail is off (no --mailServer): invitations are recorded as not_configured");
+    }
+  }
+
   void shutdown() {
     if (workers_) workers_->shutdown();
     if (events_) events_->shutdown();
     // After the executors: their last jobs may still queue webhooks (kept in the database).
     if (webhooks_) webhooks_->stop();
+    if (mail_) mail_->stop();
   }
 
   const Config& config_;
   ApiServiceOptions options_;
   std::unique_ptr<db::Storage> storage_;
   std::unique_ptr<webhook::WebhookDispatcher> webhooks_;
+  std::unique_ptr<mail::SmtpClient> smtp_;
+  std::unique_ptr<mail::MailDispatcher> mail_;
   std::unique_ptr<db::DbExecutor> workers_;
   std::unique_ptr<db::DbExecutor> events_;
   std::unique_ptr<control::NodeRegistry> registry_;

@@ -1,7 +1,11 @@
 // Meetings (seed 001: instant or scheduled, owner, invitees, join link) and the history of room
 // sessions: participants (user sessions), chat, feedback.
+#include <algorithm>
+#include <map>
+
 #include "api/ApiJson.hpp"
 #include "api/RestApi.hpp"
+#include "api/mail/MimeMessage.hpp"
 
 namespace meeting::api {
 
@@ -17,7 +21,56 @@ std::optional<int64_t> sessionId(const ApiRequest& r, net::HttpResponse& error) 
   return id;
 }
 
+// Titles become mail subjects and calendar summaries: no control characters (no header injection,
+// no forged lines), refused rather than silently changed.
+bool validTitle(const std::string& title) {
+  return std::none_of(title.begin(), title.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+// Invitees receive mail: each must be an address SMTP and the mail headers can carry safely.
+std::optional<net::HttpResponse> checkInvitees(const std::vector<std::string>& invitees) {
+  for (size_t i = 0; i < invitees.size(); ++i) {
+    if (!isValidEmail(invitees[i])) return fieldError("invitees[" + std::to_string(i) + "]", "not an e-mail address");
+    if (!mail::isMailAddress(invitees[i])) {
+      return fieldError("invitees[" + std::to_string(i) + "]", "not a deliverable address (ASCII local@domain.tld)");
+    }
+  }
+  return std::nullopt;
+}
+
+// The latest mail row per recipient, in the order recipients first appear.
+json invitationsJson(const std::vector<db::MailDelivery>& rows) {
+  std::vector<const db::MailDelivery*> latest;
+  std::map<std::string, size_t> index;
+  for (const auto& r : rows) {
+    auto [it, added] = index.emplace(r.recipient, latest.size());
+    if (added) {
+      latest.push_back(&r);
+    } else {
+      latest[it->second] = &r;  // rows come oldest first
+    }
+  }
+  json out = json::array();
+  for (const auto* r : latest) {
+    out.push_back({{"email", r->recipient},
+                   {"kind", r->kind},
+                   {"status", r->status},
+                   {"attempts", r->attempts},
+                   {"last_error", r->lastError.empty() ? json(nullptr) : json(r->lastError)},
+                   {"sent_at", r->sentAt == 0 ? json(nullptr) : json(r->sentAt)}});
+  }
+  return out;
+}
+
 }  // namespace
+
+json RestApi::meetingWithInvitations(const db::Meeting& meeting) {
+  json out = meetingJson(meeting, joinUrl(meeting.joinCode));
+  auto rows = deps_.storage.listMeetingMail(meeting.id);
+  // The meeting itself was read; a failed status read shows as null rather than failing the call.
+  out["invitations"] = rows ? invitationsJson(*rows) : json(nullptr);
+  return out;
+}
 
 net::HttpResponse RestApi::createMeeting(const ApiRequest& r) {
   net::HttpResponse error;
@@ -36,9 +89,8 @@ net::HttpResponse RestApi::createMeeting(const ApiRequest& r) {
   }
   if (!owner) return fieldError("owner_email", "required");
   if (!isValidEmail(*owner)) return fieldError("owner_email", "not an e-mail address");
-  for (size_t i = 0; i < invitees.size(); ++i) {
-    if (!isValidEmail(invitees[i])) return fieldError("invitees[" + std::to_string(i) + "]", "not an e-mail address");
-  }
+  if (title && !validTitle(*title)) return fieldError("title", "must not contain control characters");
+  if (auto bad = checkInvitees(invitees)) return *bad;
   bool scheduled = beginAt.value_or(0) != 0 || endAt.value_or(0) != 0;
   if (scheduled) {
     if (!beginAt || *beginAt == 0) return fieldError("begin_at", "required for a scheduled meeting (with end_at)");
@@ -90,7 +142,8 @@ net::HttpResponse RestApi::createMeeting(const ApiRequest& r) {
     (void)deps_.storage.deleteRoom(createdRoom->id);
     return storageError(created.error());
   }
-  return jsonOk(http::status::created, {{"meeting", meetingJson(*created, joinUrl(created->joinCode))}});
+  if (invitations_) invitations_->meetingCreated(*created, joinUrl(created->joinCode));
+  return jsonOk(http::status::created, {{"meeting", meetingWithInvitations(*created)}});
 }
 
 net::HttpResponse RestApi::listMeetings(const ApiRequest& r) {
@@ -113,7 +166,7 @@ net::HttpResponse RestApi::getMeeting(const ApiRequest& r) {
   if (!id) return fieldError("meeting_id", "must be a positive integer");
   auto meeting = deps_.storage.getMeeting(*id);
   if (!meeting) return storageError(meeting.error());
-  return jsonOk(http::status::ok, {{"meeting", meetingJson(*meeting, joinUrl(meeting->joinCode))}});
+  return jsonOk(http::status::ok, {{"meeting", meetingWithInvitations(*meeting)}});
 }
 
 net::HttpResponse RestApi::deleteMeeting(const ApiRequest& r) {
@@ -122,6 +175,7 @@ net::HttpResponse RestApi::deleteMeeting(const ApiRequest& r) {
   auto meeting = deps_.storage.getMeeting(*id);
   if (!meeting) return storageError(meeting.error());
   if (auto deleted = deps_.storage.deleteMeeting(*id); !deleted) return storageError(deleted.error());
+  if (invitations_) invitations_->meetingDeleted(*meeting, joinUrl(meeting->joinCode));
   // The meeting owns its room: close it too (everyone is disconnected).
   ApiRequest roomRequest;
   roomRequest.params["room_id"] = meeting->roomId;
@@ -130,6 +184,46 @@ net::HttpResponse RestApi::deleteMeeting(const ApiRequest& r) {
     return roomDeleted;
   }
   return net::HttpResponse{http::status::no_content, 11};
+}
+
+net::HttpResponse RestApi::updateMeeting(const ApiRequest& r) {
+  auto id = parsePositiveId(r.params.at("meeting_id"));
+  if (!id) return fieldError("meeting_id", "must be a positive integer");
+  net::HttpResponse error;
+  auto body = BodyReader::parse(r.body, {"title", "begin_at", "end_at", "invitees"}, error);
+  if (!body) return error;
+  std::optional<std::string> title;
+  std::optional<int64_t> beginAt, endAt;
+  std::vector<std::string> invitees;
+  json inviteesGiven;  // stays null when the field is absent (then the list is kept)
+  if (!body->string("title", title, 512) || !body->integer("begin_at", beginAt, 1, MaxUnixSeconds) ||
+      !body->integer("end_at", endAt, 1, MaxUnixSeconds) || !body->stringList("invitees", invitees, 500, 254) ||
+      !body->value("invitees", inviteesGiven, 256 * 1024)) {
+    return body->error();
+  }
+  if (title && !validTitle(*title)) return fieldError("title", "must not contain control characters");
+  if (auto bad = checkInvitees(invitees)) return *bad;
+  const bool newInvitees = !inviteesGiven.is_null();
+  auto before = deps_.storage.getMeeting(*id);
+  if (!before) return storageError(before.error());
+  db::Meeting after = *before;
+  const bool scheduled = before->beginAt != 0 || before->endAt != 0;
+  if ((beginAt || endAt) && !scheduled) {
+    return errorResponse(http::status::unprocessable_entity, "instant_meeting", "an instant meeting has no begin_at/end_at",
+                         beginAt ? "begin_at" : "end_at");
+  }
+  if (title) after.title = *title;
+  if (beginAt) after.beginAt = *beginAt * 1000;
+  if (endAt) after.endAt = *endAt * 1000;
+  if (newInvitees) after.invitees = invitees;
+  if (scheduled && after.endAt <= after.beginAt) {
+    return errorResponse(http::status::unprocessable_entity, "invalid_time_range", "end_at: must be after begin_at", "end_at");
+  }
+  // Storage bumps `sequence` (the iCalendar SEQUENCE) on every update.
+  auto updated = deps_.storage.updateMeeting(after);
+  if (!updated) return storageError(updated.error());
+  if (invitations_) invitations_->meetingUpdated(*before, *updated, joinUrl(updated->joinCode));
+  return jsonOk(http::status::ok, {{"meeting", meetingWithInvitations(*updated)}});
 }
 
 net::HttpResponse RestApi::getSession(const ApiRequest& r) {

@@ -125,6 +125,7 @@ void RestApi::registerRoutes(net::HttpRouter& router) {
   route(router, verb::get, "/meetings", &RestApi::listMeetings);
   route(router, verb::get, "/meetings/{meeting_id}", &RestApi::getMeeting);
   route(router, verb::delete_, "/meetings/{meeting_id}", &RestApi::deleteMeeting);
+  route(router, verb::patch, "/meetings/{meeting_id}", &RestApi::updateMeeting);
   route(router, verb::get, "/sessions/{session_id}", &RestApi::getSession);
   route(router, verb::get, "/sessions/{session_id}/users", &RestApi::listSessionUsers);
   route(router, verb::get, "/sessions/{session_id}/messages", &RestApi::listSessionMessages);

@@ -14,6 +14,7 @@
 #include "api/control/ControlHub.hpp"
 #include "api/db/DbExecutor.hpp"
 #include "api/db/Storage.hpp"
+#include "api/mail/MailDispatcher.hpp"
 #include "api/webhook/WebhookEvent.hpp"
 #include "common/Clock.hpp"
 #include "common/SignedUrl.hpp"
@@ -72,6 +73,9 @@ class RestApi {
   /// webhook_url is refused (400) when its host resolves to a loopback, private or link-local
   /// address unless `allowPrivateUrls`. Call before serving. Without it no webhook is sent.
   void setWebhooks(webhook::WebhookSink* sink, bool allowPrivateUrls);
+  /// Turns invitation mail on: meeting create/update/delete report to `sink` (src/api/mail/).
+  /// Call before serving. Without it no mail is queued.
+  void setInvitations(mail::InvitationSink* sink) { invitations_ = sink; }
 
  private:
   using Handler = net::HttpResponse (RestApi::*)(const ApiRequest&);
@@ -97,6 +101,9 @@ class RestApi {
   net::HttpResponse listMeetings(const ApiRequest& r);
   net::HttpResponse getMeeting(const ApiRequest& r);
   net::HttpResponse deleteMeeting(const ApiRequest& r);
+  net::HttpResponse updateMeeting(const ApiRequest& r);
+  /// `meetingJson` plus the per-invitee mail status (`invitations`).
+  nlohmann::json meetingWithInvitations(const db::Meeting& meeting);
   net::HttpResponse getSession(const ApiRequest& r);
   net::HttpResponse listSessionUsers(const ApiRequest& r);
   net::HttpResponse listSessionMessages(const ApiRequest& r);
@@ -132,6 +139,7 @@ class RestApi {
   RestApiOptions options_;
   PendingUploads pendingUploads_;
   webhook::WebhookSink* webhooks_ = nullptr;
+  mail::InvitationSink* invitations_ = nullptr;
   bool allowPrivateWebhooks_ = false;
 };
 

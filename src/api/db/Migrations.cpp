@@ -173,11 +173,35 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
 CREATE INDEX IF NOT EXISTS webhook_deliveries_queue_idx ON webhook_deliveries (queue_key, id)
 )SQL";
 
-constexpr std::array<Migration, 4> All{{
+// Version 5: the invitation mail queues. A queue is all rows of one meeting and recipient
+// (queue_key "meeting_id/recipient"); only queued rows are attempted, the lowest id first. Sent and
+// failed rows stay: they are the per-invitee status shown on the meeting.
+constexpr const char* V5 = R"SQL(
+CREATE TABLE IF NOT EXISTS mail_deliveries (
+  id {ID},
+  queue_key {KEY} NOT NULL,
+  meeting_id {INT} NOT NULL,
+  recipient {KEY} NOT NULL,
+  kind {KEY} NOT NULL,
+  sequence {INT} NOT NULL DEFAULT 0,
+  payload {BIGTEXT} NOT NULL,
+  status {KEY} NOT NULL,
+  attempts {INT} NOT NULL DEFAULT 0,
+  next_attempt_at {INT} NOT NULL,
+  created_at {INT} NOT NULL,
+  sent_at {INT} NOT NULL DEFAULT 0,
+  last_error {TEXT} NOT NULL
+){OPTS};
+CREATE INDEX IF NOT EXISTS mail_deliveries_status_idx ON mail_deliveries (status, queue_key, id);
+CREATE INDEX IF NOT EXISTS mail_deliveries_meeting_idx ON mail_deliveries (meeting_id, id)
+)SQL";
+
+constexpr std::array<Migration, 5> All{{
     {1, "users, api keys, rooms, meetings", V1},
     {2, "sessions, messages, records, feedbacks", V2},
     {3, "files, nodes, webhook outbox", V3},
     {4, "webhook deliveries", V4},
+    {5, "mail deliveries", V5},
 }};
 
 // Index keys must be bounded in InnoDB, so key-like text is VARCHAR(255) there (utf8mb4: 1020

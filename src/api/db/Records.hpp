@@ -158,4 +158,30 @@ struct WebhookDelivery {
   std::string lastError;
 };
 
+/// Mail delivery states (column mail_deliveries.status).
+namespace mailstatus {
+inline constexpr const char* Queued = "queued";                ///< waiting for (another) attempt
+inline constexpr const char* Sent = "sent";                    ///< accepted by the SMTP server
+inline constexpr const char* Failed = "failed";                ///< refused (5xx) or attempts exhausted
+inline constexpr const char* NotConfigured = "not_configured"; ///< no mail server when it was queued
+}  // namespace mailstatus
+
+/// One e-mail to one invitee about one meeting (table mail_deliveries). Rows with the same
+/// meeting and recipient form one ordered queue: an invitation is sent before its cancellation.
+/// Rows stay after sending (status, sentAt) so the meeting shows each invitee's state.
+struct MailDelivery {
+  int64_t id = 0;            ///< assigned on enqueue; also the queue order
+  int64_t meetingId = 0;
+  std::string recipient;     ///< one validated address
+  std::string kind;          ///< "invitation", "update" or "cancel"
+  int64_t sequence = 0;      ///< iCalendar SEQUENCE the mail carries
+  std::string payload;       ///< JSON: subject, text, html, ics (From/To are added when sent)
+  std::string status;        ///< mailstatus::*
+  int64_t attempts = 0;      ///< attempts made so far
+  Millis nextAttemptAt = 0;
+  Millis createdAt = 0;
+  Millis sentAt = 0;         ///< 0 until sent
+  std::string lastError;
+};
+
 }  // namespace meeting::api::db

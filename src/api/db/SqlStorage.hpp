@@ -82,6 +82,15 @@ class SqlStorage : public Storage {
                                  const std::string& lastError) override;
   Result<void> deleteWebhook(int64_t id) override;
   Result<int64_t> countWebhooks() override;
+  // MailStore (SqlStorageMail.cpp)
+  Result<MailDelivery> enqueueMail(MailDelivery mail) override;
+  Result<std::vector<MailDelivery>> mailHeads(uint32_t limit) override;
+  Result<void> rescheduleMail(int64_t id, int64_t attempts, Millis nextAttemptAt,
+                              const std::string& lastError) override;
+  Result<void> finishMail(int64_t id, const std::string& status, int64_t attempts, Millis at,
+                          const std::string& lastError) override;
+  Result<int64_t> countQueuedMail() override;
+  Result<std::vector<MailDelivery>> listMeetingMail(int64_t meetingId) override;
 
  private:
   /// Runs `f(connection)`; when the connection turned out dead (server restarted), runs it once

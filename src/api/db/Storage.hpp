@@ -193,6 +193,27 @@ class WebhookStore {
   virtual Result<int64_t> countWebhooks() = 0;
 };
 
+/// The invitation mail outbox: one ordered queue per (meeting, recipient), kept in the database so
+/// queued mail survives a restart; rows stay after delivery as the per-invitee status.
+class MailStore {
+ public:
+  virtual ~MailStore() = default;
+  /// Appends `mail` (id and createdAt assigned; status "queued" when empty).
+  virtual Result<MailDelivery> enqueueMail(MailDelivery mail) = 0;
+  /// The head (oldest queued row) of up to `limit` queues, earliest nextAttemptAt first, due or not.
+  virtual Result<std::vector<MailDelivery>> mailHeads(uint32_t limit) = 0;
+  /// Records a failed attempt that will be retried.
+  virtual Result<void> rescheduleMail(int64_t id, int64_t attempts, Millis nextAttemptAt,
+                                      const std::string& lastError) = 0;
+  /// Ends a row: status "sent" (sentAt = `at`, payload dropped) or "failed". `not_found` when gone.
+  virtual Result<void> finishMail(int64_t id, const std::string& status, int64_t attempts, Millis at,
+                                  const std::string& lastError) = 0;
+  /// Rows still queued.
+  virtual Result<int64_t> countQueuedMail() = 0;
+  /// Every row of a meeting, oldest first.
+  virtual Result<std::vector<MailDelivery>> listMeetingMail(int64_t meetingId) = 0;
+};
+
 /// All collections together; what the apiserver holds.
 class Storage : public UserStore,
                 public ApiKeyStore,
@@ -205,7 +226,8 @@ class Storage : public UserStore,
                 public FeedbackStore,
                 public FileStore,
                 public NodeStore,
-                public WebhookStore {
+                public WebhookStore,
+                public MailStore {
  public:
   ~Storage() override = default;
   /// Highest migration applied (for /monitoring and tests).
