@@ -44,6 +44,8 @@ class Allocation {
 
   /// The Allocate transaction that created it, to answer a retransmission (RFC 8656 §7.2).
   std::array<uint8_t, 12> createdBy{};
+  /// RFC 6062 peer data connections of this (TCP) allocation: connecting, unbound or bound.
+  size_t tcpConnections = 0;
 
   bool hasPermission(const Address& peer, TimePoint now) const {
     for (const auto& p : permissions_)

@@ -1,8 +1,10 @@
 #include "turn/StreamConnection.hpp"
 
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 
 #include <cstring>
+#include <optional>
 
 #include "turn/ChannelFraming.hpp"
 #include "turn/TurnWorker.hpp"
@@ -15,6 +17,7 @@ using asio::ip::tcp;
 
 constexpr size_t ReadBuffer = 128 * 1024;      // > the largest frame (65,535 + 20)
 constexpr size_t MaxPendingWrite = 4 << 20;   // a client this far behind loses relayed data
+constexpr size_t SpliceBuffer = 64 * 1024;     // peer -> client buffer of a data connection
 
 template <typename Stream>
 class Connection final : public StreamConnection {
@@ -41,7 +44,7 @@ class Connection final : public StreamConnection {
   }
 
   void send(std::span<const uint8_t> data) override {
-    if (closed_ || pending_.size() + data.size() > MaxPendingWrite) return;
+    if (closed_ || splicing_ || pending_.size() + data.size() > MaxPendingWrite) return;
     pending_.insert(pending_.end(), data.begin(), data.end());
     if (!writeInFlight_) write();
   }
@@ -52,7 +55,38 @@ class Connection final : public StreamConnection {
     boost::system::error_code ignored;
     lowest().shutdown(tcp::socket::shutdown_both, ignored);
     lowest().close(ignored);
-    worker_.onStreamClosed(*this);  // may drop the last reference held by the worker
+    if (splicing_) {
+      peer_->close(ignored);
+      worker_.onSpliceClosed(*this, spliceId_);
+    } else {
+      worker_.onStreamClosed(*this);  // may drop the last reference held by the worker
+    }
+  }
+
+  void pauseReading() override { paused_ = true; }
+
+  void resumeReading() override {
+    if (closed_ || !paused_) return;
+    paused_ = false;
+    if (!consume()) return close();
+    if (!paused_) read();
+  }
+
+  void startSplice(tcp::socket peer, uint32_t connectionId) override {
+    if (closed_) return;
+    splicing_ = true;
+    paused_ = false;
+    spliceId_ = connectionId;
+    peer_.emplace(std::move(peer));
+    boost::system::error_code ignored;
+    peer_->set_option(tcp::no_delay(true), ignored);
+    peerBuffer_.resize(SpliceBuffer);
+    // Client -> peer: what followed the ConnectionBind in the buffer is already raw data.
+    if (used_ > 0) writeToPeer();
+    else readClient();
+    // Peer -> client: once the ConnectionBind answer is on the wire (RFC 6062 §5.4: data the
+    // peer sent before the bind waited in the kernel's receive buffer).
+    if (!writeInFlight_ && pending_.empty()) readPeer();
   }
 
  private:
@@ -69,7 +103,7 @@ class Connection final : public StreamConnection {
                               if (ec || closed_) return close();
                               used_ += n;
                               if (!consume()) return close();
-                              read();
+                              if (!paused_) read();  // paused: a ConnectionBind waits for its answer
                             });
   }
 
@@ -87,6 +121,7 @@ class Connection final : public StreamConnection {
       worker_.onStreamFrame(*this, rest.first(frame.size));
       if (closed_) return true;
       offset += frame.size;
+      if (paused_) break;
     }
     worker_.flush();  // relayed payloads point into in_: send them before it moves
     if (offset > 0) {
@@ -106,7 +141,70 @@ class Connection final : public StreamConnection {
       writeInFlight_ = false;
       writing_.clear();
       if (ec) return close();
+      if (splicing_ && pending_.empty()) return readPeer();  // the ConnectionBind answer is out
       write();
+    });
+  }
+
+  // ---- splice (RFC 6062 data connection) ----
+
+  static bool endOfStream(const boost::system::error_code& ec) {
+    return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+  }
+
+  void readClient() {
+    if (closed_) return;
+    auto self = shared_from_this();
+    stream_.async_read_some(asio::buffer(in_), [this, self](const boost::system::error_code& ec, size_t n) {
+      if (closed_) return;
+      if (endOfStream(ec)) {
+        // The client finished sending: pass the half-close on to the peer.
+        boost::system::error_code ignored;
+        peer_->shutdown(tcp::socket::shutdown_send, ignored);
+        clientDone_ = true;
+        if (peerDone_) close();
+        return;
+      }
+      if (ec) return close();
+      used_ = n;
+      writeToPeer();
+    });
+  }
+
+  void writeToPeer() {
+    auto self = shared_from_this();
+    asio::async_write(*peer_, asio::buffer(in_.data(), used_), [this, self](const boost::system::error_code& ec, size_t n) {
+      if (closed_) return;
+      if (ec) return close();
+      worker_.stats().splicedBytesToPeer.inc(n);
+      used_ = 0;
+      readClient();
+    });
+  }
+
+  void readPeer() {
+    if (closed_ || peerReading_) return;
+    peerReading_ = true;
+    auto self = shared_from_this();
+    peer_->async_read_some(asio::buffer(peerBuffer_), [this, self](const boost::system::error_code& ec, size_t n) {
+      peerReading_ = false;
+      if (closed_) return;
+      if (endOfStream(ec)) {
+        boost::system::error_code ignored;
+        lowest().shutdown(tcp::socket::shutdown_send, ignored);
+        peerDone_ = true;
+        if (clientDone_) close();
+        return;
+      }
+      if (ec) return close();
+      peerReading_ = true;  // until the client took the buffer
+      asio::async_write(stream_, asio::buffer(peerBuffer_.data(), n), [this, self](const boost::system::error_code& e2, size_t m) {
+        peerReading_ = false;
+        if (closed_) return;
+        if (e2) return close();
+        worker_.stats().splicedBytesToClient.inc(m);
+        readPeer();
+      });
     });
   }
 
@@ -116,6 +214,14 @@ class Connection final : public StreamConnection {
   std::vector<uint8_t> pending_, writing_;
   bool writeInFlight_ = false;
   bool closed_ = false;
+  bool paused_ = false;
+  // Splice state.
+  bool splicing_ = false;
+  bool peerReading_ = false;  // a peer read or the write of its bytes to the client is in flight
+  bool clientDone_ = false, peerDone_ = false;
+  uint32_t spliceId_ = 0;
+  std::optional<tcp::socket> peer_;
+  std::vector<uint8_t> peerBuffer_;
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "turn/TurnRuntime.hpp"
 
+#include <algorithm>
 #include <future>
 
 namespace meeting::turn {
@@ -56,6 +57,8 @@ Result<void> TurnRuntime::start(TurnRuntimeOptions o) {
   }
   port_ = port;
   tlsPort_ = tlsPort.value_or(0);
+  shared_->workers.clear();
+  for (auto& w : workers_) shared_->workers.push_back(w.worker.get());
   for (auto& w : workers_) {
     TurnWorker* worker = w.worker.get();
     net::EventLoop* loop = w.loop.get();
@@ -93,7 +96,9 @@ TurnLoad TurnRuntime::load() const {
     l.allocations += s->activeAllocations.load(std::memory_order_relaxed);
     l.allocationsCreated += s->allocationsCreated.value();
     l.packetsRelayed += s->packetsToPeer.value() + s->packetsToClient.value();
-    l.bytesRelayed += s->bytesToPeer.value() + s->bytesToClient.value();
+    l.bytesRelayed += s->bytesToPeer.value() + s->bytesToClient.value() + s->splicedBytesToPeer.value() +
+                      s->splicedBytesToClient.value();
+    l.tcpConnections += static_cast<uint64_t>(std::max<int64_t>(0, s->activeTcpConnections.load(std::memory_order_relaxed)));
     l.authFailures += s->authFailures.value();
   }
   if (shared_ && shared_->ports) {

@@ -40,7 +40,8 @@ struct TurnLoad {
   uint64_t allocations = 0;
   uint64_t allocationsCreated = 0;
   uint64_t packetsRelayed = 0;  ///< both directions
-  uint64_t bytesRelayed = 0;
+  uint64_t bytesRelayed = 0;     ///< including RFC 6062 data connections
+  uint64_t tcpConnections = 0;   ///< RFC 6062 peer data connections (connecting, unbound, bound)
   uint64_t authFailures = 0;
   size_t relayPortsFree = 0;
   size_t relayPortsTotal = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "common/TurnCredentials.hpp"
 #include "proto/stun/ChannelData.hpp"
@@ -64,6 +65,8 @@ TurnServer::TurnServer(const TurnOptions& options, const PeerPolicy& policy, Tur
       stats_(stats) {}
 
 TurnServer::~TurnServer() {
+  // The socket layer closes every peer data connection itself when it stops.
+  stats_.activeTcpConnections.fetch_sub(static_cast<int64_t>(tcpConnections_.size()), std::memory_order_relaxed);
   for (auto& [key, a] : byClient_) {
     io_.closeRelay(a->relay().id);
     budget_.release(AllocationBudget::userOf(a->username()));
@@ -166,13 +169,16 @@ void TurnServer::handleStun(const ClientKey& client, std::span<const uint8_t> da
     return;
   }
   if (method != Method::Allocate && method != Method::Refresh && method != Method::CreatePermission &&
-      method != Method::ChannelBind) {
-    // Connect/ConnectionBind (RFC 6062 TCP allocations) are not served: no TCP allocation can exist.
+      method != Method::ChannelBind && method != Method::Connect && method != Method::ConnectionBind) {
     sendError(r, 400, "Bad Request");
     return;
   }
   auto it = byClient_.find(client);
   Allocation* existing = it == byClient_.end() ? nullptr : it->second.get();
+  if (method == Method::ConnectionBind) {
+    handleConnectionBind(r, existing, wallSeconds);
+    return;
+  }
   if (!authenticate(r, existing, wallSeconds)) return;
 
   if (method == Method::Allocate) {
@@ -186,6 +192,7 @@ void TurnServer::handleStun(const ClientKey& client, std::span<const uint8_t> da
   }
   if (method == Method::Refresh) handleRefresh(r, *existing);
   else if (method == Method::CreatePermission) handleCreatePermission(r, *existing);
+  else if (method == Method::Connect) handleConnect(r, *existing);
   else handleChannelBind(r, *existing);
 }
 
@@ -291,11 +298,20 @@ void TurnServer::handleAllocate(Request& r, int64_t wallSeconds) {
     sendError(r, 400, "Bad Request");
     return;
   }
-  if (*transport != TransportUdp) {
-    sendError(r, 442, "Unsupported Transport Protocol");  // RFC 6062 TCP relays: not served
+  const bool tcp = *transport == TransportTcp;
+  if (!tcp && *transport != TransportUdp) {
+    sendError(r, 442, "Unsupported Transport Protocol");  // RFC 6062 §5.1
+    return;
+  }
+  // RFC 6062 §5.1: a TCP relay needs a TCP/TLS control connection and takes no DONT-FRAGMENT,
+  // EVEN-PORT or RESERVATION-TOKEN.
+  if (tcp && (!r.client.isStream() || m.has(attr::DontFragment) || m.has(attr::EvenPort) ||
+              m.has(attr::ReservationToken))) {
+    sendError(r, 400, "Bad Request");
     return;
   }
   RelayRequest req;
+  req.tcp = tcp;
   req.dontFragment = m.dontFragment();
   auto token = m.reservationToken();
   auto family = m.requestedAddressFamily();
@@ -349,6 +365,7 @@ void TurnServer::handleAllocate(Request& r, int64_t wallSeconds) {
     else sendError(r, 508, "Insufficient Capacity");
     return;
   }
+  relay->tcp = tcp;
   const Duration lifetime = grantedLifetime(m);
   auto a = std::make_unique<Allocation>(r.client, *relay, std::string(r.username), r.key, r.now + lifetime);
   a->createdBy = transactionOf(m);
@@ -426,7 +443,8 @@ void TurnServer::handleCreatePermission(Request& r, Allocation& a) {
 void TurnServer::handleChannelBind(Request& r, Allocation& a) {
   auto number = r.msg.channelNumber();
   auto peer = r.msg.xorPeerAddress();
-  if (!number || !isChannelNumber(*number) || !peer) {
+  // A TCP allocation relays over data connections only (RFC 6062 §4): no channels.
+  if (a.relay().tcp || !number || !isChannelNumber(*number) || !peer) {
     sendError(r, 400, "Bad Request");
     return;
   }
@@ -539,6 +557,13 @@ void TurnServer::removeAllocation(const ClientKey& client) {
   auto it = byClient_.find(client);
   if (it == byClient_.end()) return;
   Allocation& a = *it->second;
+  // The allocation's peer data connections go with it (RFC 6062 §5: they belong to it).
+  if (a.tcpConnections > 0) {
+    std::vector<uint32_t> ids;
+    for (const auto& [id, c] : tcpConnections_)
+      if (c.control == client) ids.push_back(id);
+    for (uint32_t id : ids) removeTcpConnection(id, true);
+  }
   io_.closeRelay(a.relay().id);
   byRelay_.erase(a.relay().id);
   budget_.release(AllocationBudget::userOf(a.username()));
@@ -548,9 +573,26 @@ void TurnServer::removeAllocation(const ClientKey& client) {
   stats_.activeAllocations.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void TurnServer::clientClosed(const ClientKey& client) { removeAllocation(client); }
+void TurnServer::clientClosed(const ClientKey& client) {
+  if (client.isStream()) pendingBinds_.erase(client.connection);
+  removeAllocation(client);
+}
 
 void TurnServer::expire(TimePoint now) {
+  for (auto it = tcpConnections_.begin(); it != tcpConnections_.end();) {
+    const uint32_t id = it->first;
+    const TcpConnection& c = it->second;
+    ++it;  // removeTcpConnection erases only `id`
+    if (c.state == TcpConnection::State::Bound || now < c.deadline) continue;
+    if (c.state == TcpConnection::State::Connecting) {
+      // RFC 6062 §5.2: the connect timed out.
+      stats_.tcpConnectsFailed.inc();
+      answerConnect(c, id, 447);
+    } else {
+      stats_.tcpBindTimeouts.inc();  // RFC 6062 §5.2/§5.3: no ConnectionBind within 30 s
+    }
+    removeTcpConnection(id, true);
+  }
   for (auto it = byClient_.begin(); it != byClient_.end();) {
     Allocation& a = *it->second;
     if (a.expires() <= now) {
@@ -562,6 +604,203 @@ void TurnServer::expire(TimePoint now) {
       ++it;
     }
   }
+}
+
+// ---- RFC 6062 TCP allocations ----
+
+namespace {
+
+std::string_view reasonOf(uint16_t code) {
+  switch (code) {
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 441: return "Wrong Credentials";
+    case 446: return "Connection Already Exists";
+    case 447: return "Connection Timeout or Failure";
+    case 508: return "Insufficient Capacity";
+    default: return "Error";
+  }
+}
+
+}  // namespace
+
+uint32_t TurnServer::newConnectionId() {
+  // The low 24 bits count; the top byte names this core. At most maxTcpConnections are in use,
+  // far fewer than 2^24, so the loop ends quickly.
+  for (;;) {
+    nextConnection_ = (nextConnection_ + 1) & 0xFFFFFF;
+    if (nextConnection_ == 0) continue;
+    const uint32_t id = (workerIndex_ << 24) | nextConnection_;
+    if (!tcpConnections_.count(id)) return id;
+  }
+}
+
+void TurnServer::handleConnect(Request& r, Allocation& a) {
+  // RFC 6062 §5.2.
+  auto peer = r.msg.xorPeerAddress();
+  if (!a.relay().tcp || !peer) {
+    sendError(r, 400, "Bad Request");
+    return;
+  }
+  if (!familyMatches(*peer, a.relay().address)) {
+    sendError(r, 443, "Peer Address Family Mismatch");
+    return;
+  }
+  if (!policy_.isAllowed(*peer)) {
+    stats_.peerRefused.inc();
+    sendError(r, 403, "Forbidden");
+    return;
+  }
+  // A connection to this peer being made, waiting for its bind, or bound: 446.
+  for (const auto& [id, c] : tcpConnections_) {
+    if (c.control == r.client && c.peer == *peer) {
+      sendError(r, 446, reasonOf(446));
+      return;
+    }
+  }
+  if (a.tcpConnections >= options_.maxTcpConnectionsPerAllocation ||
+      tcpConnections_.size() >= options_.maxTcpConnections) {
+    sendError(r, 508, "Insufficient Capacity");
+    return;
+  }
+  const uint32_t id = newConnectionId();
+  TcpConnection c;
+  c.control = r.client;
+  c.peer = *peer;
+  c.state = TcpConnection::State::Connecting;
+  c.deadline = r.now + options_.tcpConnectTimeout;
+  c.connectTid = transactionOf(r.msg);
+  c.key = r.key;
+  c.sha1 = r.integritySha1;
+  c.sha256 = r.integritySha256;
+  tcpConnections_.emplace(id, c);
+  ++a.tcpConnections;
+  stats_.activeTcpConnections.fetch_add(1, std::memory_order_relaxed);
+  if (!io_.connectPeer(a.relay().id, id, *peer)) {
+    stats_.tcpConnectsFailed.inc();
+    answerConnect(c, id, 447);
+    removeTcpConnection(id, true);
+  }
+}
+
+void TurnServer::answerConnect(const TcpConnection& c, uint32_t connectionId, uint16_t code) {
+  ByteWriter w(out_);
+  StunBuilder b(w, Method::Connect, code == 0 ? MessageClass::SuccessResponse : MessageClass::ErrorResponse,
+                c.connectTid);
+  if (code == 0) b.addConnectionId(connectionId);  // RFC 6062 §5.2
+  else b.addErrorCode(code, reasonOf(code));
+  if (finish(b, options_, true, c.sha1, c.sha256, c.key)) io_.sendToClient(c.control, b.message());
+}
+
+void TurnServer::peerConnected(uint32_t connectionId, bool ok, TimePoint now) {
+  auto it = tcpConnections_.find(connectionId);
+  if (it == tcpConnections_.end() || it->second.state != TcpConnection::State::Connecting) return;
+  TcpConnection& c = it->second;
+  if (!ok) {
+    stats_.tcpConnectsFailed.inc();
+    answerConnect(c, connectionId, 447);  // RFC 6062 §5.2: refused or unreachable
+    removeTcpConnection(connectionId, true);
+    return;
+  }
+  // RFC 6062 §5.2: the client has 30 s to bind it.
+  c.state = TcpConnection::State::Pending;
+  c.deadline = now + options_.tcpBindTimeout;
+  stats_.tcpPeerConnections.inc();
+  answerConnect(c, connectionId, 0);
+}
+
+uint32_t TurnServer::peerConnectionAccepted(uint32_t relayId, const Address& peer, TimePoint now) {
+  auto it = byRelay_.find(relayId);
+  if (it == byRelay_.end() || !it->second->relay().tcp) return 0;
+  Allocation& a = *it->second;
+  // RFC 6062 §5.3: without a permission for the peer the connection is closed at once.
+  if (!a.hasPermission(peer, now) || a.tcpConnections >= options_.maxTcpConnectionsPerAllocation ||
+      tcpConnections_.size() >= options_.maxTcpConnections) {
+    stats_.tcpPeerRefused.inc();
+    return 0;
+  }
+  const uint32_t id = newConnectionId();
+  TcpConnection c;
+  c.control = a.client();
+  c.peer = peer;
+  c.state = TcpConnection::State::Pending;
+  c.deadline = now + options_.tcpBindTimeout;
+  tcpConnections_.emplace(id, c);
+  ++a.tcpConnections;
+  stats_.activeTcpConnections.fetch_add(1, std::memory_order_relaxed);
+  stats_.tcpPeerConnections.inc();
+  // RFC 6062 §5.3: ConnectionAttempt with XOR-PEER-ADDRESS and CONNECTION-ID.
+  ByteWriter w(out_);
+  TransactionId tid{};
+  const uint64_t counter = ++indicationCounter_ ^ (uint64_t{id} << 32);
+  std::memcpy(tid.data(), &counter, sizeof counter);
+  StunBuilder b(w, Method::ConnectionAttempt, MessageClass::Indication, tid);
+  b.addXorPeerAddress(peer);
+  b.addConnectionId(id);
+  if (finish(b, options_, false, false, false, {})) io_.sendToClient(a.client(), b.message());
+  return id;
+}
+
+void TurnServer::handleConnectionBind(Request& r, Allocation* existing, int64_t wallSeconds) {
+  // RFC 6062 §5.4: only on a TCP/TLS connection that is not a control connection, once.
+  if (!r.client.isStream() || existing || pendingBinds_.count(r.client.connection)) {
+    sendError(r, 400, "Bad Request");
+    return;
+  }
+  if (!authenticate(r, nullptr, wallSeconds)) return;
+  auto id = r.msg.connectionId();
+  if (!id) {
+    sendError(r, 400, "Bad Request");
+    return;
+  }
+  PendingBind p;
+  p.tid = transactionOf(r.msg);
+  p.key = r.key;
+  p.sha1 = r.integritySha1;
+  p.sha256 = r.integritySha256;
+  pendingBinds_.emplace(r.client.connection, p);
+  io_.claimConnection(r.client, *id, r.username);
+}
+
+uint16_t TurnServer::claimConnection(uint32_t connectionId, std::string_view username, TimePoint now) {
+  auto it = tcpConnections_.find(connectionId);
+  // RFC 6062 §5.4: the id must name a connection waiting for its bind.
+  if (it == tcpConnections_.end() || it->second.state != TcpConnection::State::Pending || now >= it->second.deadline) {
+    return 400;
+  }
+  auto a = byClient_.find(it->second.control);
+  if (a == byClient_.end()) return 400;
+  // The data connection must come from the allocation's user (REST credentials may have been
+  // renewed in between, so the user part is compared, not the whole username).
+  if (AllocationBudget::userOf(username) != AllocationBudget::userOf(a->second->username())) return 441;
+  it->second.state = TcpConnection::State::Bound;
+  stats_.tcpBound.inc();
+  return 0;
+}
+
+void TurnServer::finishConnectionBind(const ClientKey& client, uint16_t code) {
+  auto it = pendingBinds_.find(client.connection);
+  if (it == pendingBinds_.end()) return;
+  const PendingBind p = it->second;
+  pendingBinds_.erase(it);
+  ByteWriter w(out_);
+  StunBuilder b(w, Method::ConnectionBind, code == 0 ? MessageClass::SuccessResponse : MessageClass::ErrorResponse,
+                p.tid);
+  if (code != 0) b.addErrorCode(code, reasonOf(code));
+  if (finish(b, options_, true, p.sha1, p.sha256, p.key)) io_.sendToClient(client, b.message());
+}
+
+void TurnServer::peerConnectionClosed(uint32_t connectionId) { removeTcpConnection(connectionId, false); }
+
+void TurnServer::removeTcpConnection(uint32_t connectionId, bool closeSocket) {
+  auto it = tcpConnections_.find(connectionId);
+  if (it == tcpConnections_.end()) return;
+  if (auto a = byClient_.find(it->second.control); a != byClient_.end() && a->second->tcpConnections > 0) {
+    --a->second->tcpConnections;
+  }
+  tcpConnections_.erase(it);
+  stats_.activeTcpConnections.fetch_sub(1, std::memory_order_relaxed);
+  if (closeSocket) io_.closePeerConnection(connectionId);
 }
 
 }  // namespace meeting::turn

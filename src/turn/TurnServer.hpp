@@ -51,6 +51,26 @@ class TurnServer {
   /// Deletes expired allocations, permissions and channels; call about once a second.
   void expire(TimePoint now);
 
+  // RFC 6062 TCP allocations. Connection ids carry the owning core's worker index in their top
+  // byte, so a ConnectionBind that lands on another worker finds the owner.
+  void setWorkerIndex(uint32_t index) { workerIndex_ = index & 0xFF; }
+  static uint32_t connectionWorker(uint32_t connectionId) { return connectionId >> 24; }
+  /// The TCP connect started for `connectionId` (TurnIo::connectPeer) finished (RFC 6062 §5.2).
+  void peerConnected(uint32_t connectionId, bool ok, TimePoint now);
+  /// A peer connected to TCP relay `relayId` (RFC 6062 §5.3). Returns its CONNECTION-ID after
+  /// sending ConnectionAttempt to the client, or 0: no permission or over quota, close it.
+  uint32_t peerConnectionAccepted(uint32_t relayId, const Address& peer, TimePoint now);
+  /// The owner's half of ConnectionBind (RFC 6062 §5.4): 0 when `connectionId` was waiting for
+  /// its bind and belongs to `username`'s allocation (it is bound now), else the error code.
+  uint16_t claimConnection(uint32_t connectionId, std::string_view username, TimePoint now);
+  /// The data connection's half: answers the ConnectionBind pending on `client` with success
+  /// (code 0) or the error `code`.
+  void finishConnectionBind(const ClientKey& client, uint16_t code);
+  /// A bound peer data connection ended (either side closed); its quota is given back.
+  void peerConnectionClosed(uint32_t connectionId);
+  size_t tcpConnectionCount() const { return tcpConnections_.size(); }
+  bool hasPendingBind(const ClientKey& client) const { return pendingBinds_.count(client.connection) != 0; }
+
   size_t allocationCount() const { return byClient_.size(); }
   /// Allocations whose client is on TCP/TLS (each connection holds at most one).
   size_t streamAllocationCount() const { return streamAllocations_; }
@@ -67,6 +87,30 @@ class TurnServer {
   void handleRefresh(Request& r, Allocation& a);
   void handleCreatePermission(Request& r, Allocation& a);
   void handleChannelBind(Request& r, Allocation& a);
+  void handleConnect(Request& r, Allocation& a);
+  void handleConnectionBind(Request& r, Allocation* existing, int64_t wallSeconds);
+
+  // RFC 6062: a peer data connection, owned by the core whose allocation it belongs to.
+  struct TcpConnection {
+    enum class State : uint8_t { Connecting, Pending, Bound };
+    ClientKey control;  // the allocation's client (control connection)
+    Address peer;
+    State state = State::Connecting;
+    TimePoint deadline;  // Connecting: connect timeout; Pending: bind timeout
+    // To answer the Connect once the TCP connect is done.
+    proto::stun::TransactionId connectTid{};
+    std::array<uint8_t, 16> key{};
+    bool sha1 = true, sha256 = false;
+  };
+  // A ConnectionBind waiting for the owner's verdict, by the data connection's number.
+  struct PendingBind {
+    proto::stun::TransactionId tid{};
+    std::array<uint8_t, 16> key{};
+    bool sha1 = true, sha256 = false;
+  };
+  uint32_t newConnectionId();
+  void answerConnect(const TcpConnection& c, uint32_t connectionId, uint16_t code);
+  void removeTcpConnection(uint32_t connectionId, bool closeSocket);
 
   void sendError(const Request& r, uint16_t code, std::string_view reason, bool withNonce = false);
   void sendUnknownAttributes(const Request& r);
@@ -84,6 +128,10 @@ class TurnServer {
   std::unordered_map<uint32_t, Allocation*> byRelay_;
   uint64_t indicationCounter_ = 0;
   size_t streamAllocations_ = 0;
+  std::unordered_map<uint32_t, TcpConnection> tcpConnections_;
+  std::unordered_map<uint64_t, PendingBind> pendingBinds_;
+  uint32_t workerIndex_ = 0;
+  uint32_t nextConnection_ = 0;
   std::array<uint8_t, 1536> out_{};  // responses are built here (never per-packet heap)
 };
 

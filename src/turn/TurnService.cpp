@@ -4,6 +4,7 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 
+#include <algorithm>
 #include <mutex>
 #include <sstream>
 
@@ -88,6 +89,7 @@ void renderMetrics(std::string& out) {
   auto& e = metricsExport();
   TurnStats sum;
   uint64_t active = 0;
+  int64_t activeTcp = 0;
   {
     std::lock_guard lock(e.mutex);
     std::erase_if(e.stats, [](const std::weak_ptr<TurnStats>& w) { return w.expired(); });
@@ -95,6 +97,14 @@ void renderMetrics(std::string& out) {
       auto s = w.lock();
       if (!s) continue;
       active += s->activeAllocations.load(std::memory_order_relaxed);
+      activeTcp += s->activeTcpConnections.load(std::memory_order_relaxed);
+      sum.tcpConnectsFailed.inc(s->tcpConnectsFailed.value());
+      sum.tcpPeerConnections.inc(s->tcpPeerConnections.value());
+      sum.tcpPeerRefused.inc(s->tcpPeerRefused.value());
+      sum.tcpBindTimeouts.inc(s->tcpBindTimeouts.value());
+      sum.tcpBound.inc(s->tcpBound.value());
+      sum.splicedBytesToPeer.inc(s->splicedBytesToPeer.value());
+      sum.splicedBytesToClient.inc(s->splicedBytesToClient.value());
       sum.allocationsCreated.inc(s->allocationsCreated.value());
       sum.authFailures.inc(s->authFailures.value());
       sum.unauthorizedDropped.inc(s->unauthorizedDropped.value());
@@ -142,6 +152,18 @@ void renderMetrics(std::string& out) {
          "TCP/TLS client connections closed or refused without an allocation, by reason");
   line("meeting_turn_stream_connections_closed_total", "{reason=\"idle\"}", sum.streamsIdleClosed.value());
   line("meeting_turn_stream_connections_closed_total", "{reason=\"over_cap\"}", sum.streamsRefused.value());
+  // RFC 6062 TCP relays.
+  family("meeting_turn_tcp_connections", "gauge", "RFC 6062 peer data connections (connecting, unbound, bound)");
+  line("meeting_turn_tcp_connections", "", static_cast<uint64_t>(std::max<int64_t>(0, activeTcp)));
+  family("meeting_turn_tcp_connections_total", "counter", "RFC 6062 peer data connections, by outcome");
+  line("meeting_turn_tcp_connections_total", "{event=\"established\"}", sum.tcpPeerConnections.value());
+  line("meeting_turn_tcp_connections_total", "{event=\"bound\"}", sum.tcpBound.value());
+  line("meeting_turn_tcp_connections_total", "{event=\"connect_failed\"}", sum.tcpConnectsFailed.value());
+  line("meeting_turn_tcp_connections_total", "{event=\"refused\"}", sum.tcpPeerRefused.value());
+  line("meeting_turn_tcp_connections_total", "{event=\"bind_timeout\"}", sum.tcpBindTimeouts.value());
+  family("meeting_turn_tcp_relayed_bytes_total", "counter", "Bytes relayed over RFC 6062 data connections, by direction");
+  line("meeting_turn_tcp_relayed_bytes_total", "{direction=\"to_peer\"}", sum.splicedBytesToPeer.value());
+  line("meeting_turn_tcp_relayed_bytes_total", "{direction=\"to_client\"}", sum.splicedBytesToClient.value());
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "common/Clock.hpp"
 #include "proto/stun/StunTypes.hpp"
@@ -57,6 +58,11 @@ struct TurnOptions {
   uint64_t bandwidthBytesPerSecond = 0;     ///< per allocation, both directions; 0 = unlimited
   uint32_t unauthorizedPerSecond = 20;      ///< 401 answers per client IP per second (burst 2x)
   bool ipv6Relay = false;                   ///< REQUESTED-ADDRESS-FAMILY IPv6 is served
+  // RFC 6062 TCP allocations.
+  Duration tcpConnectTimeout = std::chrono::seconds(30);  ///< RFC 6062 §5.2: at least 30 s, then 447
+  Duration tcpBindTimeout = std::chrono::seconds(30);     ///< RFC 6062 §5.2/§5.3: unbound peer connections
+  size_t maxTcpConnectionsPerAllocation = 32;  ///< connecting, unbound and bound; 508 / refused beyond
+  size_t maxTcpConnections = 4096;             ///< per worker, all allocations
 };
 
 /// A relay transport address opened by the socket layer for an allocation.
@@ -64,6 +70,7 @@ struct RelayEndpoint {
   uint32_t id = 0;                           ///< chosen by the socket layer, unique per core
   Address address;                           ///< as announced (XOR-RELAYED-ADDRESS)
   std::optional<uint64_t> reservationToken;  ///< EVEN-PORT R=1 reserved the next port
+  bool tcp = false;                          ///< RFC 6062: a listening TCP socket (set by the core)
 };
 
 struct RelayRequest {
@@ -72,6 +79,7 @@ struct RelayRequest {
   bool reserveNext = false;
   std::optional<uint64_t> reservationToken;
   bool dontFragment = false;
+  bool tcp = false;  ///< RFC 6062 §5.1: a listening TCP socket instead of a UDP one
 };
 
 /// Why openRelay failed: 508 when there is no port left, 440 when the family is not served.
@@ -88,6 +96,24 @@ class TurnIo {
   /// Opens a relay socket; the error says which TURN error to answer.
   virtual std::optional<RelayEndpoint> openRelay(const RelayRequest& request, RelayError& error) = 0;
   virtual void closeRelay(uint32_t relayId) = 0;
+
+  // RFC 6062 TCP allocations. Connection ids are chosen by the core (TurnServer::connectionWorker
+  // tells which core owns one); the defaults serve a socket layer without TCP relays.
+
+  /// Starts a non-blocking TCP connect from TCP relay `relayId` to `peer`; the outcome comes back
+  /// through TurnServer::peerConnected. False when it cannot even start (answered with 447).
+  virtual bool connectPeer(uint32_t relayId, uint32_t connectionId, const Address& peer) {
+    (void)relayId, (void)connectionId, (void)peer;
+    return false;
+  }
+  /// Closes the peer data connection `connectionId` (connecting, waiting for its bind, or spliced).
+  virtual void closePeerConnection(uint32_t connectionId) { (void)connectionId; }
+  /// A ConnectionBind on `dataClient` was authenticated as `username`: ask the owning core
+  /// (TurnServer::claimConnection), then answer through TurnServer::finishConnectionBind on the
+  /// core of `dataClient`.
+  virtual void claimConnection(const ClientKey& dataClient, uint32_t connectionId, std::string_view username) {
+    (void)dataClient, (void)connectionId, (void)username;
+  }
 };
 
 /// Single-writer counters: the owning loop bumps them without a locked instruction, the metrics
@@ -117,6 +143,15 @@ struct TurnStats {
   LocalCounter droppedSendFailed;   ///< socket buffer full or send error
   LocalCounter streamsIdleClosed;   ///< TCP/TLS clients closed after the idle timeout without allocation
   LocalCounter streamsRefused;      ///< TCP/TLS clients refused: too many without allocation
+  // RFC 6062 TCP relays.
+  LocalCounter tcpConnectsFailed;   ///< Connect answered 447 (refused, unreachable, timed out)
+  LocalCounter tcpPeerConnections;  ///< peer data connections established (Connect or accepted)
+  LocalCounter tcpPeerRefused;      ///< incoming peer connections closed: no permission or over quota
+  LocalCounter tcpBindTimeouts;     ///< peer data connections closed without ConnectionBind in time
+  LocalCounter tcpBound;            ///< ConnectionBind successes (counted by the owning core)
+  LocalCounter splicedBytesToPeer;  ///< raw bytes from client data connections to peers
+  LocalCounter splicedBytesToClient;
+  std::atomic<int64_t> activeTcpConnections{0};  ///< peer data connections held by the owning core
   std::atomic<uint64_t> activeAllocations{0};
 };
 

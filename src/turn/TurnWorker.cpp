@@ -2,9 +2,12 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/detail/socket_option.hpp>
 #include <boost/asio/post.hpp>
+
+#include <algorithm>
 
 #include "common/Log.hpp"
 #include "turn/StreamConnection.hpp"
@@ -57,10 +60,25 @@ struct TurnWorker::Relay {
   bool closed = false;
 };
 
+struct TurnWorker::TcpRelay {
+  TcpRelay(asio::io_context& ctx) : acceptor(ctx) {}
+  uint32_t id = 0;
+  uint16_t port = 0;
+  tcp::acceptor acceptor;
+  bool closed = false;
+};
+
+struct TurnWorker::PeerSocket {
+  PeerSocket(tcp::socket s) : socket(std::move(s)) {}
+  tcp::socket socket;
+  bool closed = false;
+};
+
 TurnWorker::TurnWorker(net::EventLoop& loop, TurnShared& shared, TurnStats& stats, uint32_t index)
     : loop_(loop), shared_(shared), stats_(stats), index_(index), udp_(loop.context()), tcp_(loop.context()),
       tls_(loop.context()) {
   core_ = std::make_unique<TurnServer>(shared.options, shared.policy, *this, shared.budget, shared.nonceKey, stats);
+  core_->setWorkerIndex(index);
 }
 
 TurnWorker::~TurnWorker() = default;
@@ -115,8 +133,16 @@ void TurnWorker::stop() {
   tls_.close(ignored);
   auto streams = std::move(streams_);
   for (auto& [id, s] : streams) s.connection->close();
+  auto splices = std::move(splices_);
+  for (auto& [id, c] : splices) c->close();
   core_.reset();  // closes every relay through closeRelay()
   relays_.clear();
+  for (auto& [id, p] : peerSockets_) {
+    p->closed = true;
+    p->socket.close(ignored);
+  }
+  peerSockets_.clear();
+  boundAt_.clear();
 }
 
 void TurnWorker::armUdp() {
@@ -229,6 +255,7 @@ std::optional<RelayEndpoint> TurnWorker::openRelay(const RelayRequest& request, 
   asio::ip::address bindIp = shared_.relayBind;
   if (v6 && bindIp.is_v4()) bindIp = asio::ip::address_v6::any();
   if (!v6 && bindIp.is_v6()) bindIp = asio::ip::address_v4::any();
+  if (request.tcp) return openTcpRelay(bindIp, v6, error);
   const TimePoint t = now();
   std::optional<RelayEndpoint> result;
   // A plain flag and value instead of std::optional: g++ 12 at -O2 reports a false
@@ -289,6 +316,15 @@ std::optional<RelayEndpoint> TurnWorker::openRelay(const RelayRequest& request, 
 }
 
 void TurnWorker::closeRelay(uint32_t relayId) {
+  if (auto t = tcpRelays_.find(relayId); t != tcpRelays_.end()) {
+    auto relay = t->second;
+    tcpRelays_.erase(t);
+    relay->closed = true;
+    boost::system::error_code ignored;
+    relay->acceptor.close(ignored);
+    shared_.ports->release(relay->port);
+    return;
+  }
   auto it = relays_.find(relayId);
   if (it == relays_.end()) return;
   auto relay = it->second;
@@ -356,6 +392,207 @@ void TurnWorker::onStreamClosed(StreamConnection& c) {
   const ClientKey key = c.key();
   if (core_) core_->clientClosed(key);
   streams_.erase(key.connection);
+}
+
+// ---- RFC 6062 TCP relays ----
+
+std::optional<RelayEndpoint> TurnWorker::openTcpRelay(const asio::ip::address& bindIp, bool v6, RelayError& error) {
+  const TimePoint t = now();
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    auto g = shared_.ports->acquire(false, false, t);
+    if (!g) break;
+    auto relay = std::make_shared<TcpRelay>(loop_.context());
+    // SO_REUSEPORT as well: the connects of Connect requests bind the same address (RFC 6062 §5.2:
+    // they come from the relayed transport address).
+    if (auto r = listenOn(relay->acceptor, tcp::endpoint(bindIp, g->port)); !r) {
+      boost::system::error_code ignored;
+      relay->acceptor.close(ignored);
+      shared_.ports->markUnusable(g->port, t);
+      continue;
+    }
+    relay->id = nextRelayId_++;
+    relay->port = g->port;
+    RelayEndpoint e;
+    e.id = relay->id;
+    e.address = v6 ? *shared_.announcedV6 : shared_.announcedV4;
+    e.address.port = g->port;
+    e.tcp = true;
+    tcpRelays_[relay->id] = relay;
+    acceptPeer(relay);
+    return e;
+  }
+  error = RelayError::NoCapacity;
+  return std::nullopt;
+}
+
+void TurnWorker::acceptPeer(const std::shared_ptr<TcpRelay>& relay) {
+  relay->acceptor.async_accept([this, relay](const boost::system::error_code& ec, tcp::socket socket) {
+    if (relay->closed || stopped_) return;
+    if (!ec) {
+      boost::system::error_code e2;
+      auto remote = socket.remote_endpoint(e2);
+      const uint32_t id = e2 ? 0 : core_->peerConnectionAccepted(relay->id, toAddress(remote.address(), remote.port()), now());
+      if (id == 0) {
+        socket.close(e2);  // RFC 6062 §5.3: no permission: closed at once
+      } else {
+        // Not read until bound: what the peer sends waits in the kernel's buffer (RFC 6062 §5.3).
+        peerSockets_[id] = std::make_shared<PeerSocket>(std::move(socket));
+      }
+    }
+    acceptPeer(relay);
+  });
+}
+
+bool TurnWorker::connectPeer(uint32_t relayId, uint32_t connectionId, const Address& peer) {
+  auto it = tcpRelays_.find(relayId);
+  if (it == tcpRelays_.end()) return false;
+  boost::system::error_code ec;
+  const tcp::endpoint local = it->second->acceptor.local_endpoint(ec);
+  if (ec) return false;
+  tcp::endpoint remote;
+  if (peer.family == AddressFamily::IPv4) {
+    asio::ip::address_v4::bytes_type b{};
+    std::copy_n(peer.ip.begin(), b.size(), b.begin());
+    remote = tcp::endpoint(asio::ip::address_v4(b), peer.port);
+  } else {
+    asio::ip::address_v6::bytes_type b{};
+    std::copy_n(peer.ip.begin(), b.size(), b.begin());
+    remote = tcp::endpoint(asio::ip::address_v6(b), peer.port);
+  }
+  if (remote.protocol() != local.protocol()) return false;
+  auto p = std::make_shared<PeerSocket>(tcp::socket(loop_.context()));
+  p->socket.open(local.protocol(), ec);
+  if (!ec) p->socket.set_option(tcp::socket::reuse_address(true), ec);
+  if (!ec) p->socket.set_option(ReusePort(true), ec);
+  if (!ec) p->socket.bind(local, ec);
+  if (ec) return false;
+  peerSockets_[connectionId] = p;
+  // The core times the connect out (RFC 6062 §5.2, 30 s) and then closes the socket.
+  p->socket.async_connect(remote, [this, p, connectionId](const boost::system::error_code& e) {
+    if (p->closed || stopped_) return;
+    core_->peerConnected(connectionId, !e, now());
+  });
+  return true;
+}
+
+void TurnWorker::closePeerConnection(uint32_t connectionId) {
+  if (auto it = peerSockets_.find(connectionId); it != peerSockets_.end()) {
+    auto p = it->second;
+    peerSockets_.erase(it);
+    p->closed = true;
+    boost::system::error_code ignored;
+    p->socket.close(ignored);
+    return;
+  }
+  if (auto it = boundAt_.find(connectionId); it != boundAt_.end()) {
+    TurnWorker* w = workerAt(it->second);
+    boundAt_.erase(it);
+    if (w) w->loop_.post([w, connectionId] { w->closeSplice(connectionId); });
+  }
+}
+
+TurnWorker* TurnWorker::workerAt(uint32_t index) const {
+  return index < shared_.workers.size() ? shared_.workers[index] : nullptr;
+}
+
+void TurnWorker::claimConnection(const ClientKey& dataClient, uint32_t connectionId, std::string_view username) {
+  TurnWorker* owner = workerAt(TurnServer::connectionWorker(connectionId));
+  if (!owner) owner = shared_.workers.empty() && TurnServer::connectionWorker(connectionId) == index_ ? this : nullptr;
+  auto it = streams_.find(dataClient.connection);
+  if (!owner || it == streams_.end()) {
+    core_->finishConnectionBind(dataClient, 400);
+    return;
+  }
+  it->second.connection->pauseReading();  // what follows the ConnectionBind is for the peer
+  const uint32_t from = index_;
+  owner->loop_.post([owner, from, dataClient, connectionId, user = std::string(username)]() mutable {
+    owner->onClaim(from, dataClient, connectionId, std::move(user));
+  });
+}
+
+void TurnWorker::onClaim(uint32_t fromWorker, ClientKey dataClient, uint32_t connectionId, std::string username) {
+  TurnWorker* back = workerAt(fromWorker);
+  if (!back && fromWorker == index_) back = this;
+  if (stopped_ || !back) return;
+  uint16_t code = core_->claimConnection(connectionId, username, now());
+  int fd = -1;
+  bool v6 = false;
+  if (code == 0) {
+    auto it = peerSockets_.find(connectionId);
+    boost::system::error_code ec;
+    if (it != peerSockets_.end()) {
+      auto p = it->second;
+      peerSockets_.erase(it);
+      p->closed = true;
+      v6 = p->socket.local_endpoint(ec).address().is_v6();
+      fd = ec ? -1 : p->socket.release(ec);
+      if (ec) fd = -1;
+    }
+    if (fd < 0) {
+      core_->peerConnectionClosed(connectionId);
+      code = 400;
+    } else {
+      boundAt_[connectionId] = fromWorker;
+    }
+  }
+  back->loop_.post([back, dataClient, connectionId, fd, v6, code] {
+    back->onClaimResult(dataClient, connectionId, fd, v6, code);
+  });
+}
+
+void TurnWorker::onClaimResult(ClientKey dataClient, uint32_t connectionId, int fd, bool v6, uint16_t code) {
+  const uint32_t owner = TurnServer::connectionWorker(connectionId);
+  auto giveBack = [&] {
+    if (fd >= 0) ::close(fd);
+    TurnWorker* o = workerAt(owner);
+    if (fd >= 0 && o) o->loop_.post([o, connectionId] { o->onSpliceGone(connectionId); });
+  };
+  auto it = streams_.find(dataClient.connection);
+  if (stopped_ || it == streams_.end()) return giveBack();  // the data connection went meanwhile
+  if (code == 0 && cancelledSplices_.erase(connectionId)) code = 400;  // its allocation went meanwhile
+  std::shared_ptr<StreamConnection> c = it->second.connection;
+  if (code != 0) {
+    giveBack();
+    core_->finishConnectionBind(dataClient, code);
+    c->resumeReading();
+    return;
+  }
+  tcp::socket peer(loop_.context());
+  boost::system::error_code ec;
+  peer.assign(v6 ? tcp::v6() : tcp::v4(), fd, ec);
+  if (ec) {
+    giveBack();
+    core_->finishConnectionBind(dataClient, 400);
+    c->resumeReading();
+    return;
+  }
+  core_->finishConnectionBind(dataClient, 0);  // queued before any relayed byte
+  streams_.erase(it);  // no longer a TURN client: neither idle-closed nor counted
+  splices_[connectionId] = c;
+  c->startSplice(std::move(peer), connectionId);
+}
+
+void TurnWorker::onSpliceClosed(StreamConnection&, uint32_t connectionId) {
+  splices_.erase(connectionId);
+  if (stopped_) return;
+  if (TurnWorker* o = workerAt(TurnServer::connectionWorker(connectionId))) {
+    o->loop_.post([o, connectionId] { o->onSpliceGone(connectionId); });
+  }
+}
+
+void TurnWorker::onSpliceGone(uint32_t connectionId) {
+  boundAt_.erase(connectionId);
+  if (core_) core_->peerConnectionClosed(connectionId);
+}
+
+void TurnWorker::closeSplice(uint32_t connectionId) {
+  auto it = splices_.find(connectionId);
+  if (it == splices_.end()) {
+    cancelledSplices_.insert(connectionId);  // its hand-over is still on the way here
+    return;
+  }
+  auto c = it->second;
+  c->close();
 }
 
 }  // namespace meeting::turn

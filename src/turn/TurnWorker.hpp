@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "common/Result.hpp"
 #include "net/EventLoop.hpp"
@@ -20,6 +22,7 @@
 namespace meeting::turn {
 
 class StreamConnection;
+class TurnWorker;
 
 /// What every worker shares (read-only after start, or internally locked).
 struct TurnShared {
@@ -34,6 +37,9 @@ struct TurnShared {
   std::shared_ptr<boost::asio::ssl::context> tls;  ///< null: no TLS listener
   Duration streamIdleTimeout = std::chrono::seconds(30);
   size_t maxIdleStreams = 1024;
+  /// Every worker by index (set before they start): RFC 6062 data connections may land on a
+  /// worker other than the one owning the allocation.
+  std::vector<TurnWorker*> workers;
 };
 
 class TurnWorker final : public TurnIo {
@@ -59,15 +65,32 @@ class TurnWorker final : public TurnIo {
   void sendToPeer(uint32_t relayId, const Address& peer, std::span<const uint8_t> data) override;
   std::optional<RelayEndpoint> openRelay(const RelayRequest& request, RelayError& error) override;
   void closeRelay(uint32_t relayId) override;
+  bool connectPeer(uint32_t relayId, uint32_t connectionId, const Address& peer) override;
+  void closePeerConnection(uint32_t connectionId) override;
+  void claimConnection(const ClientKey& dataClient, uint32_t connectionId, std::string_view username) override;
 
   // Called by stream connections.
   void onStreamFrame(StreamConnection& c, std::span<const uint8_t> frame);
   void onStreamClosed(StreamConnection& c);
+  /// A spliced data connection ended (either side).
+  void onSpliceClosed(StreamConnection& c, uint32_t connectionId);
+  TurnStats& stats() { return stats_; }
+  size_t spliceCount() const { return splices_.size(); }
   void flush();
   TimePoint now() const { return loop_.clock().now(); }
 
  private:
   struct Relay;
+  struct TcpRelay;
+  struct PeerSocket;
+  std::optional<RelayEndpoint> openTcpRelay(const boost::asio::ip::address& bindIp, bool v6, RelayError& error);
+  void acceptPeer(const std::shared_ptr<TcpRelay>& relay);
+  // RFC 6062 hand-over between workers; each runs on the loop of the worker it is called on.
+  void onClaim(uint32_t fromWorker, ClientKey dataClient, uint32_t connectionId, std::string username);
+  void onClaimResult(ClientKey dataClient, uint32_t connectionId, int fd, bool v6, uint16_t code);
+  void onSpliceGone(uint32_t connectionId);
+  void closeSplice(uint32_t connectionId);
+  TurnWorker* workerAt(uint32_t index) const;
   void armUdp();
   void onUdpReadable();
   void armRelay(const std::shared_ptr<Relay>& relay);
@@ -95,6 +118,11 @@ class TurnWorker final : public TurnIo {
   size_t idleStreamCount() const;
 
   std::unordered_map<uint64_t, Stream> streams_;
+  std::unordered_map<uint32_t, std::shared_ptr<TcpRelay>> tcpRelays_;
+  std::unordered_map<uint32_t, std::shared_ptr<PeerSocket>> peerSockets_;  // owner: connecting or unbound
+  std::unordered_map<uint32_t, uint32_t> boundAt_;  // owner: connection id -> worker splicing it
+  std::unordered_map<uint32_t, std::shared_ptr<StreamConnection>> splices_;  // spliced here
+  std::unordered_set<uint32_t> cancelledSplices_;  // deleted by the owner before the splice began
   RecvBatch batch_;
   SendQueue queue_;
   bool batching_ = false;  // inside a batch: sends are queued and flushed at the round's end

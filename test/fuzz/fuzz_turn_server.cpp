@@ -1,12 +1,16 @@
 // libFuzzer target for the TURN protocol core: a sequence of operations decoded from the input
 // (raw client datagrams/frames, requests signed with valid credentials so the fuzzer reaches the
-// allocation logic, peer datagrams, time steps, closed connections) run against one TurnServer.
+// allocation logic, peer datagrams, time steps, closed connections, and the RFC 6062 TCP relay
+// events: connects finishing, peers connecting, ConnectionBind claims and answers, splices
+// ending) run against one TurnServer.
 // Any crash, sanitizer report or broken invariant is a bug.
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "common/ByteReader.hpp"
@@ -52,6 +56,18 @@ class FuzzIo : public TurnIo {
     return e;
   }
   void closeRelay(uint32_t) override {}
+  bool connectPeer(uint32_t, uint32_t id, const Address&) override {
+    ids.push_back(id);
+    return (id & 7) != 5;  // now and then the socket layer cannot even start
+  }
+  void closePeerConnection(uint32_t) override {}
+  void claimConnection(const ClientKey&, uint32_t id, std::string_view) override { ids.push_back(id); }
+  // An id seen lately (or a made-up one), for the events that refer to connections.
+  uint32_t pickId(uint8_t selector) const {
+    if (ids.empty() || selector >= 0xF0) return selector;
+    return ids[ids.size() - 1 - selector % std::min<size_t>(ids.size(), 8)];
+  }
+  std::vector<uint32_t> ids;
 
   RelayPortPool pool{50000, 50015};
   uint32_t nextId = 1;
@@ -73,8 +89,9 @@ void signedRequest(TurnServer& server, FuzzIo& io, const ClientKey& client, std:
                    TimePoint now) {
   if (body.empty()) return;
   static constexpr Method kMethods[] = {Method::Allocate, Method::Refresh, Method::CreatePermission,
-                                        Method::ChannelBind, Method::Binding, Method::Connect};
-  const Method method = kMethods[body[0] % 6];
+                                        Method::ChannelBind, Method::Binding, Method::Connect,
+                                        Method::ConnectionBind};
+  const Method method = kMethods[body[0] % 7];
   // Get a nonce the honest way.
   std::array<uint8_t, 64> probe{};
   ByteWriter pw(probe);
@@ -130,7 +147,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::span<const uint8_t> payload;
     while (in.readU8(op) && in.readU16(len) && in.readBytes(std::min<size_t>(len, in.remaining()), payload)) {
       const ClientKey& client = kClients[(op >> 4) % 3];
-      switch (op % 6) {
+      switch (op % 8) {
         case 0:
         case 1:
           server.handleClientPacket(client, payload, now, kWall);
@@ -154,11 +171,40 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         case 5:
           server.clientClosed(client);
           break;
+        case 6:
+        case 7: {
+          if (payload.size() < 2) break;
+          const uint32_t id = io.pickId(payload[1]);
+          const std::string user = payload[0] & 0x80 ? "bob" : "alice";
+          switch (payload[0] % 5) {
+            case 0:
+              server.peerConnected(id, payload[0] & 0x10, now);
+              break;
+            case 1: {
+              const uint32_t accepted =
+                  server.peerConnectionAccepted(payload[1] % 6, Address::v4({198, 51, 100, payload[1]}, 4000), now);
+              if (accepted) io.ids.push_back(accepted);
+              break;
+            }
+            case 2:
+              server.claimConnection(id, makeTurnCredential(kSecret, user, kWall, 3600).username, now);
+              break;
+            case 3:
+              server.finishConnectionBind(client, payload[0] & 0x10 ? 0 : 400);
+              break;
+            case 4:
+              server.peerConnectionClosed(id);
+              break;
+          }
+          break;
+        }
       }
+      if (stats.activeTcpConnections.load() != static_cast<int64_t>(server.tcpConnectionCount())) abort();
     }
     if (server.allocationCount() > options.maxAllocationsTotal) abort();
   }
   // Every allocation gave its quota back when the server went away.
   if (budget.total() != 0) abort();
+  if (stats.activeTcpConnections.load() != 0) abort();
   return 0;
 }

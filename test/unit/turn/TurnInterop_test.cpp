@@ -213,6 +213,17 @@ TEST_F(TurnInteropTest, TlsRelayWithRestCredentialsHasNoLoss) {
   EXPECT_LE(r.lost * 200, r.sent) << r.output;
 }
 
+TEST_F(TurnInteropTest, Rfc6062TcpRelayClientToClient) {
+  // uclient -T (RFC 6062): pairs of clients with TCP relays; each Connects to the other's relayed
+  // address, which then gets a ConnectionAttempt; both bind data connections and echo.
+  startServer(true);
+  auto r = runUclient({"-T"});
+  expectZeroLoss(r);
+  uint64_t bound = 0;
+  for (const auto& s : runtime_.stats()) bound += s->tcpBound.value();
+  EXPECT_GT(bound, 0u) << r.output;
+}
+
 TEST_F(TurnInteropTest, WrongSecretIsRefused) {
   startServer(true);
   startPeer();

@@ -62,10 +62,32 @@ class FakeIo : public TurnIo {
   void closeRelay(uint32_t id) override {
     closed.push_back(id);
   }
+  bool connectPeer(uint32_t relay, uint32_t id, const Address& peer) override {
+    connects.push_back({relay, id, peer});
+    return connectStarts;
+  }
+  void closePeerConnection(uint32_t id) override { closedConnections.push_back(id); }
+  void claimConnection(const ClientKey& c, uint32_t id, std::string_view user) override {
+    claims.push_back({c, id, std::string(user)});
+  }
 
   std::vector<Sent> toClient;
   std::vector<ToPeer> toPeer;
   std::vector<uint32_t> open, closed;
+  struct Connect {
+    uint32_t relay;
+    uint32_t id;
+    Address peer;
+  };
+  struct Claim {
+    ClientKey client;
+    uint32_t id;
+    std::string user;
+  };
+  std::vector<Connect> connects;
+  bool connectStarts = true;
+  std::vector<uint32_t> closedConnections;
+  std::vector<Claim> claims;
   RelayPortPool pool{50000, 50009};
   uint32_t nextId = 1;
 
