@@ -20,6 +20,15 @@ std::string readData(const std::string& name) {
   return text.str();
 }
 
+constexpr std::string_view TransportCcUri = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+
+bool hasFeedback(const sdp::Codec& codec, std::string_view type) {
+  for (const auto& fb : codec.feedback) {
+    if (fb.type == type && fb.param.empty()) return true;
+  }
+  return false;
+}
+
 LocalTransportDescription local() {
   LocalTransportDescription l;
   l.ice = IceCredentials{"ufragufragufrag1", "passwordpasswordpasswordpassword"};
@@ -56,10 +65,18 @@ TEST(SdpNegotiation, AnswersChromiumPublishOffer) {
   EXPECT_EQ(video.codecs[0].name, "VP8");
   EXPECT_EQ(video.codecs[1].name, "rtx");
   EXPECT_EQ(video.codecs[1].associatedPayloadType(), video.codecs[0].payloadType);
-  // transport-cc is not accepted until the SFU sends transport-wide feedback.
-  EXPECT_FALSE(video.findExtmapId("http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"));
+  // transport-cc is accepted (the transport sends transport-wide feedback), audio and video,
+  // with the id the browser offered; the transport learns that id from the remote parameters.
+  EXPECT_EQ(video.findExtmapId(TransportCcUri), 3);
+  EXPECT_EQ(audio.findExtmapId(TransportCcUri), 3);
   EXPECT_TRUE(video.findExtmapId("urn:ietf:params:rtp-hdrext:sdes:mid"));
-  for (const auto& fb : video.codecs[0].feedback) EXPECT_NE(fb.type, "transport-cc");
+  EXPECT_TRUE(hasFeedback(video.codecs[0], "transport-cc"));
+  EXPECT_TRUE(hasFeedback(audio.codecs[0], "transport-cc"));
+  EXPECT_TRUE(hasFeedback(video.codecs[0], "nack"));
+  EXPECT_FALSE(hasFeedback(audio.codecs[0], "nack"));
+  EXPECT_FALSE(hasFeedback(video.codecs[0], "goog-remb"));  // we send no REMB to publishers
+  EXPECT_TRUE(video.codecs[1].feedback.empty());             // rtx
+  EXPECT_EQ(result->remote.transportCcId, 3);
 
   const auto& data = answer.media[2];
   EXPECT_TRUE(data.isDataChannel());
@@ -154,6 +171,13 @@ TEST(SdpNegotiation, SubscribeOfferIsAcceptedShapeAndChromiumAnswerIsRead) {
   EXPECT_TRUE(offer.media[1].isDataChannel());
   auto reparsed = sdp::parse(sdp::serialize(offer));
   ASSERT_TRUE(reparsed);
+  // Congestion feedback offered: transport-cc (extension and rtcp-fb) and goog-remb.
+  EXPECT_EQ(offer.media[0].findExtmapId(TransportCcUri), 1);  // the lowest free id
+  EXPECT_TRUE(hasFeedback(offer.media[0].codecs[0], "transport-cc"));
+  EXPECT_TRUE(hasFeedback(offer.media[0].codecs[0], "goog-remb"));
+  EXPECT_TRUE(hasFeedback(offer.media[0].codecs[0], "nack"));
+  EXPECT_TRUE(offer.media[0].codecs[1].feedback.empty());
+  EXPECT_NE(sdp::serialize(offer).find("a=rtcp-fb:96 transport-cc"), std::string::npos);
 
   auto answer = sdp::parse(readData("captured/chromium156_subscribeAnswer.sdp"));
   ASSERT_TRUE(answer) << answer.error().message;
@@ -162,6 +186,7 @@ TEST(SdpNegotiation, SubscribeOfferIsAcceptedShapeAndChromiumAnswerIsRead) {
   EXPECT_EQ(remote->dtlsRole, DtlsRole::Server);  // Chromium answers a=setup:active
   EXPECT_FALSE(remote->iceUfrag.empty());
   EXPECT_EQ(remote->fingerprint.substr(0, 8), "sha-256 ");
+  EXPECT_EQ(remote->transportCcId, 0);  // captured before transport-cc was offered
 
   auto passive = *answer;
   for (auto& m : passive.media) m.setup = sdp::Setup::Passive;
@@ -169,6 +194,51 @@ TEST(SdpNegotiation, SubscribeOfferIsAcceptedShapeAndChromiumAnswerIsRead) {
   auto actpass = *answer;
   for (auto& m : actpass.media) m.setup = sdp::Setup::ActPass;
   EXPECT_FALSE(remoteTransportParameters(actpass, true));
+}
+
+TEST(SdpNegotiation, SubscribeOfferUsesOneTransportCcIdForTheTransport) {
+  // What Room/EchoSession pass: each section with its publisher's extmaps.
+  auto section = [](std::string mid, sdp::MediaKind kind, std::vector<sdp::Extmap> extmaps) {
+    SentMedia m;
+    m.mid = std::move(mid);
+    m.kind = kind;
+    m.codec = kind == sdp::MediaKind::Audio ? sdp::Codec{111, "opus", 48000, 2, {}, {}}
+                                            : sdp::Codec{96, "VP8", 90000, 0, {}, {{"transport-cc", ""}}};
+    m.extmaps = std::move(extmaps);
+    m.ssrc = 1000 + static_cast<uint32_t>(m.mid.size());
+    m.cname = m.streamId = m.trackId = "x";
+    return m;
+  };
+  const std::string abs = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
+  std::vector<SentMedia> media;
+  media.push_back(section("0", sdp::MediaKind::Audio, {{1, {}, "urn:ietf:params:rtp-hdrext:ssrc-audio-level", {}},
+                                                       {3, {}, std::string(TransportCcUri), {}}}));
+  // Another publisher: transport-cc at 5 and abs-send-time on 3.
+  media.push_back(section("1", sdp::MediaKind::Video, {{3, {}, abs, {}}, {5, {}, std::string(TransportCcUri), {}}}));
+  media.push_back(section("2", sdp::MediaKind::Video, {}));
+  auto offer = makeSubscribeOffer(local(), media, false, 1);
+  ASSERT_EQ(offer.media.size(), 3u);
+  for (const auto& m : offer.media) {
+    EXPECT_EQ(m.findExtmapId(TransportCcUri), 3) << *m.mid;
+    size_t onThree = 0;
+    for (const auto& e : m.extmaps) onThree += e.id == 3 ? 1 : 0;
+    EXPECT_EQ(onThree, 1u) << *m.mid;  // abs-send-time gave way
+    EXPECT_TRUE(hasFeedback(m.codecs[0], "transport-cc"));
+    EXPECT_EQ(hasFeedback(m.codecs[0], "goog-remb"), m.kind == sdp::MediaKind::Video);
+    size_t transportCc = 0;
+    for (const auto& fb : m.codecs[0].feedback) transportCc += fb.type == "transport-cc" ? 1 : 0;
+    EXPECT_EQ(transportCc, 1u);  // not doubled
+  }
+  EXPECT_EQ(offer.media[0].findExtmapId("urn:ietf:params:rtp-hdrext:ssrc-audio-level"), 1);
+
+  // The browser's answer echoes the id: the subscribe transport numbers with it.
+  auto answerText = sdp::serialize(offer);
+  auto reparsed = sdp::parse(answerText);
+  ASSERT_TRUE(reparsed);
+  for (auto& m : reparsed->media) m.setup = sdp::Setup::Active;
+  auto remote = remoteTransportParameters(*reparsed, true);
+  ASSERT_TRUE(remote) << remote.error().message;
+  EXPECT_EQ(remote->transportCcId, 3);
 }
 
 TEST(SdpNegotiation, VideoCodecNames) {
