@@ -122,6 +122,13 @@ Result<void> MediaWorker::openSockets() {
 
 WebRtcTransport& MediaWorker::createTransport(WebRtcTransportCallbacks callbacks) {
   uint64_t id = nextTransportId_++;
+  // Failures counted for the monitoring report and /metrics; the phase is the state it failed
+  // from (Connecting: ICE done, DTLS running). One extra call per state change, none per packet.
+  callbacks.onState = [this, inner = std::move(callbacks.onState), last = TransportState::New](TransportState state) mutable {
+    if (state == TransportState::Failed) ++(last == TransportState::Connecting ? counters_.dtlsFailures : counters_.iceFailures);
+    last = state;
+    if (inner) inner(state);
+  };
   auto transport = std::make_unique<WebRtcTransport>(id, loop(), *this, *certificate_, IceCredentials::generate(),
                                                      std::move(callbacks));
   auto& ref = *transport;

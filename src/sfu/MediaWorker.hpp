@@ -66,6 +66,10 @@ class MediaWorker final : public TransportHost {
 
   struct Counters {
     uint64_t unroutedPackets = 0;  // no transport knows the source and no known ufrag
+    // Transports that reached Failed: during DTLS/SRTP setup (ICE had succeeded), or in ICE
+    // (no check ever succeeded, or consent expired later). Counted on state changes only.
+    uint64_t iceFailures = 0;
+    uint64_t dtlsFailures = 0;
   };
   const Counters& counters() const { return counters_; }
   const UdpMediaSocket::Stats& udpStats() const { return udp_->stats(); }

@@ -1,5 +1,7 @@
 #include "sfu/SfuService.hpp"
 
+#include <time.h>
+
 #include <future>
 #include <thread>
 
@@ -81,12 +83,15 @@ Result<void> SfuService::start(app::ServiceContext& context) {
 void SfuService::stop() {
   if (!*running_) return;
   *running_ = false;
+  startSampling(context);
 #if MEETING_SFU_CONTROL
   if (control_) control_->stop();
 #endif
   for (auto& slot : workers_) {
     std::promise<void> done;
     auto finished = done.get_future();
+  if (controlLoop_ && sampleTimer_ != 0) controlLoop_->cancel(sampleTimer_);
+  sampleTimer_ = 0;
     slot->worker->loop().post([&] {
       slot->echoSessions.clear();
       slot->rooms.clear();
@@ -204,6 +209,7 @@ void SfuService::startControlLink([[maybe_unused]] app::ServiceContext& context)
       const auto& rc = command.roomConfig;
       if (rc.is_object() && rc.contains("max_peers") && rc["max_peers"].is_number_unsigned() && rc["max_peers"].get<uint64_t>() > 0) {
         settings.maxPeers = static_cast<size_t>(rc["max_peers"].get<uint64_t>());
+  nodeId_ = node.id;
       }
       if (rc.is_object() && rc.contains("video_codec") && rc["video_codec"].is_string()) {
         settings.videoCodec = parseVideoCodec(rc["video_codec"].get<std::string>()).value_or(VideoCodec::Any);
@@ -257,6 +263,7 @@ SfuService::WorkerSlot& SfuService::workerForRoom(const std::string& room) {
   return *workers_[std::hash<std::string>{}(room) % workers_.size()];
 }
 
+    if (monitoringEnabled_) report.report = latestReport_;
 void SfuService::addRoomRoutes(net::HttpRouter& router, const Config& config) {
   router.addSync(http::verb::get, "/room/{name}", [](net::HttpRequestContext&) {
     return net::textResponse(http::status::ok, std::string(web::embeddedFile("room.html")), "text/html; charset=utf-8");
@@ -266,6 +273,79 @@ void SfuService::addRoomRoutes(net::HttpRouter& router, const Config& config) {
     // With a configured secret tokens come from the apiserver (POST /api/v1/rooms/{id}/peers).
     router.addSync(http::verb::get, "/rtc/dev-token", [this](net::HttpRequestContext& request) {
       auto room = request.queryValue("room");
+// One sampling round in flight: a sample per worker, filled on the control loop as they arrive.
+struct SfuService::SampleRound {
+  std::vector<WorkerSample> samples;
+  size_t remaining = 0;
+};
+
+void SfuService::startSampling(app::ServiceContext& context) {
+  const auto& config = context.config;
+  controlLoop_ = &context.controlLoop;
+  monitoringEnabled_ = config.monitoringEnabled;
+  if (nodeId_ == "sfu" && !config.name.empty()) nodeId_ = config.name;
+  // The rounds also feed /metrics, so they run with the report off too (a few map reads per
+  // room and worker per second); only the report, its log line and its upload are skipped.
+  monitor_ = std::make_unique<SfuMonitor>(nodeId_, config.defaultDomain, &MetricsRegistry::global());
+  sampleTimer_ = controlLoop_->runEvery(std::chrono::seconds(1), [this] { sampleWorkers(); });
+}
+
+void SfuService::sampleWorkers() {
+  Clock& clock = controlLoop_->clock();
+  auto now = clock.now();
+  if (roundPending_) {
+    // A worker that has not run a posted task for this long is stuck (or very overloaded); the
+    // last report stays, and the next round starts once this one completes.
+    if (now - roundStarted_ > std::chrono::seconds(5)) {
+      MLOG_WARN("monitoring: a media worker has not answered for {} s", std::chrono::duration_cast<std::chrono::seconds>(now - roundStarted_).count());
+      roundStarted_ = now;
+    }
+    return;
+  }
+  roundPending_ = true;
+  roundStarted_ = now;
+  auto round = std::make_shared<SampleRound>();
+  round->samples.resize(workers_.size());
+  round->remaining = workers_.size();
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    WorkerSlot* slot = workers_[i].get();
+    slot->worker->loop().post([this, slot, round, i, posted = now, &clock, control = controlLoop_, running = running_] {
+      WorkerSample sample;
+      sample.index = slot->worker->index();
+      sample.loopLag = clock.now() - posted;  // how long this task waited behind the worker's work
+      timespec cpu{};
+      if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0) sample.cpuNanos = int64_t{cpu.tv_sec} * 1'000'000'000 + cpu.tv_nsec;
+      sample.transports = slot->worker->transportCount();
+      sample.iceFailures = slot->worker->counters().iceFailures;
+      sample.dtlsFailures = slot->worker->counters().dtlsFailures;
+      sample.rooms.reserve(slot->rooms.size());
+      for (const auto& [name, room] : slot->rooms) sample.rooms.push_back({name, room->stats()});
+      control->post([this, round, i, sample = std::move(sample), running]() mutable {
+        if (!*running) return;
+        round->samples[i] = std::move(sample);
+        if (--round->remaining == 0) finishRound(*round);
+      });
+    });
+  }
+}
+
+void SfuService::finishRound(SampleRound& round) {
+  roundPending_ = false;
+  Clock& clock = controlLoop_->clock();
+  auto now = clock.now();
+  auto report = monitor_->update(round.samples, now, clock.wallMicros() / 1000);
+  if (!monitoringEnabled_) return;
+  // One log line every 10 s, or at once when the number of rooms, peers or tracks changed.
+  const auto& totals = report["totals"];
+  std::string counts = totals["rooms"].dump() + "/" + totals["peers"].dump() + "/" + totals["tracks"].dump();
+  if (counts != lastSummaryCounts_ || now - lastSummary_ >= std::chrono::seconds(10)) {
+    MLOG_INFO("monitoring: {}", SfuMonitor::summary(report));
+    lastSummaryCounts_ = counts;
+    lastSummary_ = now;
+  }
+  latestReport_ = std::make_shared<const nlohmann::json>(std::move(report));
+}
+
       auto name = request.queryValue("name");
       if (room.empty() || room.size() > 128 || name.empty() || name.size() > 128) {
         return net::jsonError(http::status::bad_request, "invalid_field", "room and name are required (1 to 128 bytes)");

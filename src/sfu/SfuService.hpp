@@ -13,6 +13,7 @@
 #include "app/Service.hpp"
 #include "common/Metrics.hpp"
 #include "sfu/MediaWorker.hpp"
+#include "sfu/SfuMonitor.hpp"
 #include "sfu/room/Room.hpp"
 
 #if MEETING_SFU_CONTROL
@@ -34,6 +35,9 @@ class SfuService final : public app::Service {
 
   size_t workerCount() const { return workers_.size(); }
   MediaWorker& worker(size_t i) { return *workers_[i]->worker; }
+  /// The latest monitoring report (null before the first round or with monitoring off).
+  /// Control loop only.
+  std::shared_ptr<const nlohmann::json> latestReport() const { return latestReport_; }
 
  private:
   struct WorkerSlot {
@@ -48,6 +52,11 @@ class SfuService final : public app::Service {
     std::unordered_map<uint64_t, std::weak_ptr<net::WebSocketConnection>> connections;
   };
   void startControlLink(app::ServiceContext& context);
+  // Monitoring (SfuService.cpp): every second a sample of each worker, taken on its loop.
+  struct SampleRound;
+  void startSampling(app::ServiceContext& context);
+  void sampleWorkers();
+  void finishRound(SampleRound& round);
   void reportEvent(RoomEvent event);
   Room& roomFor(WorkerSlot& slot, const std::string& name);
   void addEchoRoutes(net::HttpRouter& router);
@@ -74,6 +83,17 @@ class SfuService final : public app::Service {
   Gauge* tracksGauge_ = nullptr;
 #if MEETING_SFU_CONTROL
   std::unique_ptr<api::control::ControlClient> control_;
+  // Monitoring (control loop only).
+  net::EventLoop* controlLoop_ = nullptr;
+  net::TimerId sampleTimer_ = 0;
+  std::unique_ptr<SfuMonitor> monitor_;
+  bool monitoringEnabled_ = true;
+  bool roundPending_ = false;
+  TimePoint roundStarted_{};
+  TimePoint lastSummary_{};
+  std::string lastSummaryCounts_;
+  std::string nodeId_ = "sfu";
+  std::shared_ptr<const nlohmann::json> latestReport_;
 #endif
   std::shared_ptr<bool> running_ = std::make_shared<bool>(false);
 };

@@ -49,6 +49,10 @@ bool parseBody(ControlMessage& m, const std::string& type, const json& o) {
   }
   if (type == "load") {
     m.type = T::Load;
+    if (auto report = o.find("report"); report != o.end() && !report->is_null()) {
+      if (!report->is_object()) return false;
+      m.load.report = std::make_shared<const json>(*report);  // the message size bounds it
+    }
     return getInt(o, "load", m.load.load) && getInt(o, "rooms", m.load.rooms) && getInt(o, "peers", m.load.peers);
   }
   if (type == "event") {
@@ -129,6 +133,7 @@ std::string serializeControlMessage(const ControlMessage& m) {
       break;
     case T::Load:
       o = {{"type", "load"}, {"load", m.load.load}, {"rooms", m.load.rooms}, {"peers", m.load.peers}};
+      if (m.load.report) o["report"] = *m.load.report;
       break;
     case T::Event: {
       const NodeEvent& e = m.event;

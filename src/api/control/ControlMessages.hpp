@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,8 +16,11 @@ namespace meeting::api::control {
 
 /// Protocol version carried in "register"; bumped on incompatible changes.
 inline constexpr int ProtocolVersion = 1;
-/// Largest message accepted (a chat text is at most MaxTextBytes).
-inline constexpr size_t MaxMessageBytes = 64 * 1024;
+/// Largest message accepted (a chat text is at most MaxTextBytes; a load message with its
+/// monitoring report carries at most MaxReportRooms rooms, about 200 bytes each).
+inline constexpr size_t MaxMessageBytes = 1024 * 1024;
+/// Rooms listed in one monitoring report (more are counted in `rooms_omitted`).
+inline constexpr size_t MaxReportRooms = 2000;
 inline constexpr size_t MaxKeyBytes = 255;
 inline constexpr size_t MaxTextBytes = 16 * 1024;
 
@@ -34,6 +38,9 @@ struct LoadReport {
   int64_t load = 0;
   int64_t rooms = 0;
   int64_t peers = 0;
+  /// The server's monitoring report (docs/operations.md "Monitoring"): a JSON object, or null
+  /// when the server's monitoring is off. Shared and immutable, so registry copies are cheap.
+  std::shared_ptr<const nlohmann::json> report;
 };
 
 struct TrackInfo {
