@@ -9,6 +9,7 @@
 #include "api/Allocator.hpp"
 #include "api/ApiKeys.hpp"
 #include "api/EventRecorder.hpp"
+#include "api/Monitoring.hpp"
 #include "api/PeerRegistry.hpp"
 #include "api/RestApi.hpp"
 #include "api/control/ControlHub.hpp"
@@ -91,6 +92,10 @@ class ApiService final : public app::Service {
     startMail(options.publicUrl);
     rest_->registerRoutes(context.router);
     context.controlHub = hub_.get();
+    if (config_.monitoringEnabled && !config_.reportPassword.empty()) {
+      addMonitoringRoute(context.router, *registry_, SystemClock::instance(), config_.reportPassword);
+      MLOG_INFO("apiserver: monitoring report at /monitoring/<report_password>");
+    }
 
     if (options_.bootstrapApiKey) {
       if (auto r = ensureDefaultApiKey(*storage_, config_.dataDir, std::cout); !r) {

@@ -97,6 +97,8 @@ class RestApi {
   net::HttpResponse listNodes(const ApiRequest& r);
   net::HttpResponse allocateFs(const ApiRequest& r);
   // Meetings and history (MeetingRoutes.cpp).
+  /// The cluster monitoring report (Monitoring.cpp), for `meeting ctl stats` with an API key.
+  net::HttpResponse getMonitoring(const ApiRequest& r);
   net::HttpResponse createMeeting(const ApiRequest& r);
   net::HttpResponse listMeetings(const ApiRequest& r);
   net::HttpResponse getMeeting(const ApiRequest& r);

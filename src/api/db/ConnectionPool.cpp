@@ -5,11 +5,17 @@
 namespace meeting::api::db {
 
 ConnectionPool::Lease::~Lease() {
-  if (pool_ != nullptr) pool_->release(std::move(conn_));
+  if (pool_ != nullptr) pool_->release(std::move(conn_), std::chrono::steady_clock::now() - since_);
 }
 
 ConnectionPool::ConnectionPool(Factory factory, size_t maxSize, std::chrono::milliseconds waitLimit)
-    : factory_(std::move(factory)), maxSize_(maxSize == 0 ? 1 : maxSize), waitLimit_(waitLimit) {}
+    : factory_(std::move(factory)),
+      maxSize_(maxSize == 0 ? 1 : maxSize),
+      waitLimit_(waitLimit),
+      latency_(MetricsRegistry::global().histogram(
+          "meeting_db_operation_duration_seconds",
+          "Time a storage operation held its database connection (its statements or transaction)",
+          {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5})) {}
 
 Result<ConnectionPool::Lease> ConnectionPool::acquire() {
   {
@@ -33,7 +39,8 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire() {
   return Lease(this, std::move(conn).value());
 }
 
-void ConnectionPool::release(std::unique_ptr<SqlConnection> conn) {
+void ConnectionPool::release(std::unique_ptr<SqlConnection> conn, std::chrono::steady_clock::duration held) {
+  latency_.observe(std::chrono::duration<double>(held).count());
   std::unique_ptr<SqlConnection> closing;
   {
     std::lock_guard lock(mutex_);

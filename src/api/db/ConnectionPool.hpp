@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/db/SqlConnection.hpp"
+#include "common/Metrics.hpp"
 
 namespace meeting::api::db {
 
@@ -21,8 +22,8 @@ class ConnectionPool {
   class Lease {
    public:
     Lease(ConnectionPool* pool, std::unique_ptr<SqlConnection> conn)
-        : pool_(pool), conn_(std::move(conn)) {}
-    Lease(Lease&& other) noexcept : pool_(other.pool_), conn_(std::move(other.conn_)) {
+        : pool_(pool), conn_(std::move(conn)), since_(std::chrono::steady_clock::now()) {}
+    Lease(Lease&& other) noexcept : pool_(other.pool_), conn_(std::move(other.conn_)), since_(other.since_) {
       other.pool_ = nullptr;
     }
     Lease& operator=(Lease&&) = delete;
@@ -36,6 +37,9 @@ class ConnectionPool {
    private:
     ConnectionPool* pool_;
     std::unique_ptr<SqlConnection> conn_;
+    // When the connection was handed out: the lease's length is one storage operation's
+    // database time (its statements or its transaction), observed on release.
+    std::chrono::steady_clock::time_point since_;
   };
 
   ConnectionPool(Factory factory, size_t maxSize,
@@ -49,7 +53,7 @@ class ConnectionPool {
   void closeIdle();
 
  private:
-  void release(std::unique_ptr<SqlConnection> conn);
+  void release(std::unique_ptr<SqlConnection> conn, std::chrono::steady_clock::duration held);
 
   Factory factory_;
   size_t maxSize_;
@@ -58,6 +62,7 @@ class ConnectionPool {
   std::condition_variable freed_;
   std::vector<std::unique_ptr<SqlConnection>> idle_;
   size_t open_ = 0;  // idle + leased
+  Histogram& latency_;  // meeting_db_operation_duration_seconds on /metrics
 };
 
 }  // namespace meeting::api::db
