@@ -233,6 +233,14 @@ void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
                   c.turnPortTls = v;
                   return {};
                 });
+  // Seed 000 monitoring_enabled / report_password: the report at /monitoring/<report_password>.
+  b.text(All | Api, "report-password", "Password in the monitoring report's URL /monitoring/<password>",
+         &Config::reportPassword, checkNonEmpty);
+  if (auto* monitoring = b.option<bool>(All | Api | Sfu, "monitoring",
+                                        "Build the per-second monitoring report (default true; --monitoring=false turns it off)",
+                                        [](Config& c, const bool& v) -> Result<void> { c.monitoringEnabled = v; return {}; })) {
+    monitoring->expected(0, 1)->default_str("true");
+  }
   // TURN quotas (RFC 8656 §7.2: 486 per user, 508 in total; the lifetime cap of Allocate/Refresh).
   auto turnLimit = [&](const char* flag, const char* help, int lo, int hi, int Config::*member) {
     b.option<int>(All | Turn, flag, help, [flag, lo, hi, member](Config& c, const int& v) -> Result<void> {
