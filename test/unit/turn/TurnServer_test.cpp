@@ -232,7 +232,9 @@ TEST_F(TurnServerTest, SecondAllocateIs437ButRetransmissionIsAnswered) {
 
 TEST_F(TurnServerTest, TransportChecks) {
   EXPECT_EQ(codeOf(request(Method::Allocate, nullptr)), 400);  // no REQUESTED-TRANSPORT
-  EXPECT_EQ(codeOf(request(Method::Allocate, [](StunBuilder& b) { b.addRequestedTransport(TransportTcp); })), 442);
+  // RFC 6062 §5.1: a TCP relay over a UDP control connection is 400; unknown transports 442.
+  EXPECT_EQ(codeOf(request(Method::Allocate, [](StunBuilder& b) { b.addRequestedTransport(TransportTcp); })), 400);
+  EXPECT_EQ(codeOf(request(Method::Allocate, [](StunBuilder& b) { b.addRequestedTransport(132); })), 442);
 }
 
 TEST_F(TurnServerTest, AddressFamilyChecks) {
