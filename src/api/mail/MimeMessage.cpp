@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 
 namespace meeting::api::mail {
@@ -10,9 +11,9 @@ namespace {
 
 // RFC 2045 §6.8: encoded lines are at most 76 characters; 57 input octets make 76.
 constexpr size_t Base64LineInput = 57;
-// RFC 2047 §2: an encoded-word is at most 75 characters. "=?UTF-8?B?" + 60 + "?=" = 72, and
-// 60 base64 characters carry 45 octets.
-constexpr size_t EncodedWordInput = 45;
+// RFC 2047 §2: a line holding encoded-words is at most 76 characters. 39 octets make 52 base64
+// characters, a 64-character word: "Subject: " + word = 73.
+constexpr size_t EncodedWordInput = 39;
 // Unstructured headers up to this length stay plain ASCII (RFC 5322 §2.1.1 limit is 998).
 constexpr size_t PlainHeaderMax = 900;
 
