@@ -80,6 +80,7 @@ class ApiService final : public app::Service {
     options.secret = secret;
     options.publicUrl = config_.domainAddress.empty() ? context.publicUrl : "https://" + config_.domainAddress + "/";
     if (options_.localFsServer) options.localFsUrl = options.publicUrl;
+    options.maxUploadBytes = config_.fsMaxFileBytes;  // --fs-max-file-size: refused before a URL is granted
     rest_ = std::make_unique<RestApi>(RestApiDeps{*storage_, *workers_, *allocator_, *hub_, *peers_, SystemClock::instance()},
                                       options);
     webhook::WebhookOptions hooks;

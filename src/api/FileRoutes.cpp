@@ -9,10 +9,10 @@
 //
 // Why a `complete` call and not a `file_stored` event from the fsserver: the client knows when
 // its PUT returned, and the apiserver trusts nothing it says: size, type and SHA-256 come from the
-// fsserver itself (a signed ranged GET). That needs no control link on the fsserver (it has none
-// yet), works the same with an allocated, a registered or the in-process fsserver, and a row
-// exists only for bytes that are really stored.
-#include <charconv>
+// fsserver itself (a signed confirm, which also tells the fsserver to keep the bytes). That works
+// the same with an allocated, a registered or the in-process fsserver, and a row exists only for
+// bytes that are really stored. Bytes never confirmed (no complete call, or the row could not be
+// written) are removed by the fsserver some time after the upload URL expired (docs/fs.md).
 
 #include "api/ApiJson.hpp"
 #include "api/RestApi.hpp"
@@ -30,7 +30,6 @@ constexpr int64_t UploadUrlTtl = 600;     // seconds (issue 8: 10 minutes)
 constexpr int64_t DownloadUrlTtl = 600;
 constexpr int64_t CompleteGrace = 3600;   // an upload started before expiry may finish later
 constexpr int64_t ProbeUrlTtl = 60;
-constexpr int64_t MaxUploadBytes = int64_t{2} << 30;  // the fsserver's default per-file cap
 constexpr size_t MaxNameBytes = 255;
 constexpr size_t MaxTypeBytes = 127;
 
@@ -98,17 +97,6 @@ struct Stored {
   std::string contentType;
 };
 
-// "bytes 0-0/1234" or "bytes */1234" (RFC 9110 §14.4): the complete length after the '/'.
-std::optional<int64_t> completeLength(std::string_view contentRange) {
-  auto slash = contentRange.rfind('/');
-  if (contentRange.rfind("bytes ", 0) != 0 || slash == std::string_view::npos) return std::nullopt;
-  std::string_view digits = contentRange.substr(slash + 1);
-  int64_t v = -1;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
-  if (ec != std::errc{} || end != digits.data() + digits.size() || v < 0) return std::nullopt;
-  return v;
-}
-
 bool isSha256Hex(std::string_view s) {
   if (s.size() != 64) return false;
   for (char c : s) {
@@ -128,7 +116,8 @@ Result<std::string> RestApi::pickFsServer() {
 }
 
 Result<std::string> RestApi::fsFileUrl(const std::string& fsBase, su::Operation op, const std::string& id,
-                                       const std::string& room, uint64_t maxBytes, int64_t expiresAt) const {
+                                       const std::string& room, uint64_t maxBytes, int64_t expiresAt,
+                                       const std::string& action) const {
   su::Grant grant;
   grant.op = op;
   grant.id = id;
@@ -137,7 +126,7 @@ Result<std::string> RestApi::fsFileUrl(const std::string& fsBase, su::Operation 
   grant.expiresAt = expiresAt;
   auto query = su::sign(grant, options_.secret);
   if (!query) return query.error();
-  return fsBase + "/fs/v1/files/" + id + "?" + *query;
+  return fsBase + "/fs/v1/files/" + id + action + "?" + *query;
 }
 
 net::HttpResponse RestApi::createUpload(const ApiRequest& r) {
@@ -150,7 +139,7 @@ net::HttpResponse RestApi::createUpload(const ApiRequest& r) {
   std::optional<std::string> name, type;
   std::optional<int64_t> size;
   if (!body->string("name", name, MaxNameBytes) || !body->string("content_type", type, MaxTypeBytes) ||
-      !body->integer("size", size, 1, MaxUploadBytes)) {
+      !body->integer("size", size, 1, static_cast<int64_t>(options_.maxUploadBytes))) {
     return body->error();
   }
   if (!name || name->empty()) return fieldError("name", "required: the file's name");
@@ -214,15 +203,14 @@ net::HttpResponse RestApi::completeUpload(const ApiRequest& r) {
   if (!pending) return errorResponse(http::status::not_found, "not_found", "no upload in progress with this id");
   if (auto refusal = checkRoom(r.caller, pending->roomId)) return *refusal;
 
-  // Ask the fsserver for one byte: the 206 carries the size (Content-Range), the SHA-256 (ETag)
-  // and the stored type; HEAD would do too, but our client reads bodies by Content-Length.
-  auto url = fsFileUrl(pending->fsBase, su::Operation::Download, id, pending->roomId, 0, now + ProbeUrlTtl);
+  // The fsserver confirms the upload (so it keeps the bytes) and answers with what it stored:
+  // size, SHA-256 and type come from the bytes, not from the client.
+  auto url = fsFileUrl(pending->fsBase, su::Operation::Confirm, id, pending->roomId, 0, now + ProbeUrlTtl, "/confirm");
   if (!url) return errorResponse(http::status::internal_server_error, "internal", "cannot sign URLs");
   net::HttpClientOptions options;
   options.timeout = options_.fsTimeout;
   options.verifyTls = options_.verifyFsTls;
-  options.headers["Range"] = "bytes=0-0";
-  auto answer = net::httpRequest(http::verb::get, *url, {}, options);
+  auto answer = net::httpRequest(http::verb::post, *url, {}, options);
   if (!answer) {
     MLOG_WARN("fs: cannot reach {}: {}", pending->fsBase, answer.error().message);
     return fsUnavailable("the file server does not answer, retry shortly");
@@ -231,19 +219,24 @@ net::HttpResponse RestApi::completeUpload(const ApiRequest& r) {
   if (status == 404) {
     return errorResponse(http::status::conflict, "upload_incomplete", "the file server has no bytes for this id yet");
   }
-  if (status != 206 && status != 416) {
-    MLOG_WARN("fs: {} answered {} to a signed probe of {}", pending->fsBase, status, id);
+  if (status != 200) {
+    MLOG_WARN("fs: {} answered {} to a signed confirm of {}", pending->fsBase, status, id);
     return errorResponse(http::status::bad_gateway, "fs_error", "the file server refused the check");
   }
   Stored stored;
-  auto length = completeLength(std::string_view((*answer)[http::field::content_range]));
-  std::string etag((*answer)[http::field::etag]);
-  if (etag.size() == 66 && etag.front() == '"' && etag.back() == '"') stored.sha256 = etag.substr(1, 64);
-  if (!length || !isSha256Hex(stored.sha256) || static_cast<uint64_t>(*length) > pending->maxBytes) {
-    return errorResponse(http::status::bad_gateway, "fs_error", "the file server's answer is not usable");
-  }
-  stored.size = *length;
-  stored.contentType = std::string((*answer)[http::field::content_type]);
+  auto meta = json::parse(answer->body(), nullptr, false);
+  auto text = [&meta](const char* key) {
+    auto it = meta.find(key);
+    return it != meta.end() && it->is_string() ? it->get<std::string>() : std::string{};
+  };
+  auto size = meta.is_object() ? meta.find("size") : meta.end();
+  const bool usable = meta.is_object() && text("id") == id && text("room") == pending->roomId && size != meta.end() &&
+                      size->is_number_unsigned() && size->get<uint64_t>() <= pending->maxBytes &&
+                      isSha256Hex(text("sha256"));
+  if (!usable) return errorResponse(http::status::bad_gateway, "fs_error", "the file server's answer is not usable");
+  stored.size = static_cast<int64_t>(size->get<uint64_t>());
+  stored.sha256 = text("sha256");
+  stored.contentType = text("content_type");
   if (stored.contentType.empty() || stored.contentType.size() > MaxTypeBytes) stored.contentType = pending->contentType;
 
   db::FileEntry entry;

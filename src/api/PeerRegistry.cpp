@@ -1,5 +1,7 @@
 #include "api/PeerRegistry.hpp"
 
+#include <algorithm>
+
 namespace meeting::api {
 
 nlohmann::json peerJson(const Peer& peer) {
@@ -51,6 +53,32 @@ bool PeerRegistry::remove(const std::string& roomId, const std::string& peerId) 
 void PeerRegistry::removeRoom(const std::string& roomId) {
   std::lock_guard lock(mutex_);
   rooms_.erase(roomId);
+}
+
+void PeerRegistry::revoke(const std::string& roomId, const std::string& peerId, int64_t nowSeconds,
+                          int64_t untilSeconds) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(revoked_, [nowSeconds](const auto& e) { return e.second <= nowSeconds; });
+  auto key = std::make_pair(roomId, peerId);
+  if (revoked_.size() >= MaxRevoked && !revoked_.count(key)) {
+    // Bounded memory whatever the caller does: forget the entry whose tokens expire first.
+    auto first = std::min_element(revoked_.begin(), revoked_.end(),
+                                  [](const auto& a, const auto& b) { return a.second < b.second; });
+    revoked_.erase(first);
+  }
+  auto& until = revoked_[key];
+  until = std::max(until, untilSeconds);
+}
+
+void PeerRegistry::unrevoke(const std::string& roomId, const std::string& peerId) {
+  std::lock_guard lock(mutex_);
+  revoked_.erase({roomId, peerId});
+}
+
+bool PeerRegistry::isRevoked(const std::string& roomId, const std::string& peerId, int64_t nowSeconds) const {
+  std::lock_guard lock(mutex_);
+  auto it = revoked_.find({roomId, peerId});
+  return it != revoked_.end() && it->second > nowSeconds;
 }
 
 std::string PeerRegistry::roomTurn(const std::string& roomId) const {

@@ -4,6 +4,7 @@
 // they are not stored; their participations are (user_sessions). Thread-safe.
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -49,6 +50,17 @@ class PeerRegistry {
     return true;
   }
 
+  /// Marks a peer as removed from its room (REST delete, room deleted): its still-unexpired
+  /// tokens must not open the file routes any more. `untilSeconds` is when every token issued
+  /// before now has expired (now + token lifetime); the entry is forgotten then (entries past
+  /// their time are dropped at `nowSeconds`). Like the sfuserver's kicked set for /rtc, only
+  /// adding the peer again (unrevoke) lifts it.
+  void revoke(const std::string& roomId, const std::string& peerId, int64_t nowSeconds, int64_t untilSeconds);
+  void unrevoke(const std::string& roomId, const std::string& peerId);
+  bool isRevoked(const std::string& roomId, const std::string& peerId, int64_t nowSeconds) const;
+  /// Revoked peers remembered at most (the ones whose tokens expire first are dropped beyond it).
+  static constexpr size_t MaxRevoked = 100'000;
+
   /// The TURN server allocated for the room (with an external allocate server), "" if none.
   std::string roomTurn(const std::string& roomId) const;
   void setRoomTurn(const std::string& roomId, const std::string& turn);
@@ -60,6 +72,7 @@ class PeerRegistry {
   };
   mutable std::mutex mutex_;
   std::map<std::string, RoomPeers> rooms_;
+  std::map<std::pair<std::string, std::string>, int64_t> revoked_;  // (room, peer) -> until
 };
 
 }  // namespace meeting::api

@@ -84,6 +84,10 @@ void RestApi::route(net::HttpRouter& router, verb method, const std::string& pat
                        refused.inc();
                        return unauthorized("invalid_token", "invalid or expired room token");
                      }
+                     if (deps_.peers.isRevoked(claims->room, claims->identity, nowSeconds())) {
+                       return errorResponse(http::status::forbidden, "peer_removed",
+                                            "this participant was removed from the room");
+                     }
                      request->caller.apiKey = false;
                      request->caller.room = claims->room;
                      request->caller.identity = claims->identity;

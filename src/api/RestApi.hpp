@@ -35,6 +35,8 @@ struct RestApiOptions {
   /// deployment is self-signed, as for the control link).
   bool verifyFsTls = false;
   std::chrono::milliseconds fsTimeout{5000};   ///< each call to an fsserver
+  /// Largest upload granted (the fsserver's own limit, --fs-max-file-size, still applies).
+  uint64_t maxUploadBytes = 2ull << 30;
 };
 
 struct RestApiDeps {
@@ -119,9 +121,11 @@ class RestApi {
   net::HttpResponse deleteFile(const ApiRequest& r);
   /// Base URL of the fsserver for a new upload: allocated (Kind=FS), registered, or local.
   Result<std::string> pickFsServer();
-  /// A signed URL for `op` on file `id` of `room` at `fsBase`, valid until `expiresAt` (Unix s).
+  /// A signed URL for `op` on file `id` of `room` at `fsBase`, valid until `expiresAt` (Unix s);
+  /// `action` is appended to the file's path (e.g. "/confirm").
   Result<std::string> fsFileUrl(const std::string& fsBase, signedurl::Operation op, const std::string& id,
-                                const std::string& room, uint64_t maxBytes, int64_t expiresAt) const;
+                                const std::string& room, uint64_t maxBytes, int64_t expiresAt,
+                                const std::string& action = {}) const;
 
   // Placement of a room on an sfuserver: reuses its node while alive, else allocates.
   struct Placement {

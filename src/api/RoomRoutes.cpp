@@ -93,6 +93,10 @@ net::HttpResponse RestApi::deleteRoom(const ApiRequest& r) {
   auto room = deps_.storage.getRoom(id);
   if (!room) return storageError(room.error());
   if (auto deleted = deps_.storage.deleteRoom(id); !deleted) return storageError(deleted.error());
+  // Their tokens stay valid until they expire: refuse them on the file routes from now on.
+  for (const auto& peer : deps_.peers.list(id)) {
+    deps_.peers.revoke(id, peer.id, nowSeconds(), nowSeconds() + options_.tokenTtl.count());
+  }
   deps_.peers.removeRoom(id);
   emitWebhook(room->webhookUrl, webhook::event::RoomDeleted, id);
   // Disconnect everyone: the hosting sfuserver closes the room (docs/control.md delete_room).
@@ -160,6 +164,7 @@ net::HttpResponse RestApi::addPeer(const ApiRequest& r) {
   if (!deps_.peers.add(peer)) {
     return errorResponse(http::status::conflict, "conflict", "peer_id: a peer with this id is in the room", "peer_id");
   }
+  deps_.peers.unrevoke(roomId, peer.id);  // added again: as the sfuserver does on add_peer
   token::AccessClaims claims;
   claims.room = roomId;
   claims.identity = peer.id;
@@ -218,6 +223,9 @@ net::HttpResponse RestApi::deletePeer(const ApiRequest& r) {
   if (!deps_.peers.remove(roomId, peerId)) {
     return errorResponse(http::status::not_found, "not_found", "no such peer in this room");
   }
+  // Its token stays valid until it expires: the file routes refuse it from now on (the sfuserver
+  // refuses it on /rtc after remove_peer).
+  deps_.peers.revoke(roomId, peerId, nowSeconds(), nowSeconds() + options_.tokenTtl.count());
   // Kick: the hosting sfuserver closes the peer's connection (docs/control.md remove_peer).
   if (auto room = deps_.storage.getRoom(roomId)) {
     emitWebhook(room->webhookUrl, webhook::event::PeerDeleted, roomId, peerId);

@@ -9,6 +9,8 @@
 #include <functional>
 #include <iostream>
 
+#include <optional>
+#include <string_view>
 #include "common/Log.hpp"
 
 namespace meeting::app {
@@ -142,6 +144,43 @@ Result<void> buildMailServers(const MailFlags& m, Config& c) {
     c.mailServers.push_back(s);
   }
   return {};
+// "2G", "500M", "4096": a whole number with an optional binary unit K/M/G/T (also KB, KiB, ...,
+// any case; 1K = 1024), or bytes alone. Empty when malformed or above 2^60.
+std::optional<uint64_t> parseByteSize(const std::string& text) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0 || digits > 19) return std::nullopt;
+  uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + digits, value);
+  if (ec != std::errc() || ptr != text.data() + digits) return std::nullopt;
+  std::string unit;
+  for (char c : text.substr(digits)) unit += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  int shift = 0;
+  if (!unit.empty() && unit != "B") {
+    static constexpr std::string_view Units = "KMGT";
+    auto pos = Units.find(unit[0]);
+    std::string_view rest = std::string_view(unit).substr(1);
+    if (pos == std::string_view::npos || !(rest.empty() || rest == "B" || rest == "IB")) return std::nullopt;
+    shift = 10 * static_cast<int>(pos + 1);
+  }
+  constexpr uint64_t Max = 1ull << 60;
+  if (value > (Max >> shift)) return std::nullopt;
+  return value << shift;
+}
+
+// A size flag of the fsserver: `allowZero` means 0 is accepted (unlimited).
+void sizeFlag(Builder& b, unsigned roles, const char* flag, const char* help, uint64_t Config::*member, bool allowZero) {
+  b.option<std::string>(roles, flag, help, [flag, member, allowZero](Config& c, const std::string& v) -> Result<void> {
+    auto size = parseByteSize(v);
+    if (!size || (!allowZero && *size == 0)) {
+      return makeError("invalid_flag", std::string("--") + flag + ": '" + v + "' is not a size like 500M or 2G" +
+                                           (allowZero ? " (0: unlimited)" : ""));
+    }
+    c.*member = *size;
+    return {};
+  });
+}
+
 }
 
 void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
@@ -213,6 +252,12 @@ void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
                                  p2 == v.data() + v.size() && lo >= 1 && lo <= hi && hi <= 65535;
                           }
                           if (!ok) return makeError("invalid_flag", "--relay-ports: '" + v + "' is not MIN-MAX within 1-65535");
+  sizeFlag(b, All | Api | Fs, "fs-max-file-size", "Largest file an upload may have, e.g. 500M or 2G (default 2G)",
+           &Config::fsMaxFileBytes, false);
+  sizeFlag(b, All | Fs, "fs-room-quota", "Bytes of files one room may store, e.g. 10G; 0: unlimited (default 10G)",
+           &Config::fsRoomQuotaBytes, true);
+  sizeFlag(b, All | Fs, "fs-total-quota", "Bytes of files the fsserver may store in all; 0: unlimited (default 0)",
+           &Config::fsTotalQuotaBytes, true);
                           c.turnRelayPortMin = lo;
                           c.turnRelayPortMax = hi;
                           return {};

@@ -85,6 +85,11 @@ struct Config {
   std::string webhookKey;               // HMAC key of Meeting-Signature; empty: derived from the secret
   bool allowPrivateWebhooks = false;    // webhook URLs may resolve to loopback/private/link-local
 
+  // --- Files (fsserver; sizes in bytes) ---
+  uint64_t fsMaxFileBytes = 2ull << 30;     // --fs-max-file-size: no single file above this
+  uint64_t fsRoomQuotaBytes = 10ull << 30;  // --fs-room-quota: per room; 0: unlimited
+  uint64_t fsTotalQuotaBytes = 0;           // --fs-total-quota: whole store; 0: unlimited
+
   // --- Operation ---
   std::string dataDir = "meeting-data";
   std::string listen;            // host:port of the HTTPS listener; empty: role default

@@ -92,13 +92,14 @@ std::string_view operationName(Operation op) {
     case Operation::Delete: return "delete";
     case Operation::MinutesRead: return "minutes-read";
     case Operation::MinutesWrite: return "minutes-write";
+    case Operation::Confirm: return "confirm";
   }
   return "?";
 }
 
 std::optional<Operation> parseOperation(std::string_view name) {
   for (auto op : {Operation::Upload, Operation::Download, Operation::Delete, Operation::MinutesRead,
-                  Operation::MinutesWrite}) {
+                  Operation::MinutesWrite, Operation::Confirm}) {
     if (operationName(op) == name) return op;
   }
   return std::nullopt;

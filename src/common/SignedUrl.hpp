@@ -18,7 +18,9 @@
 namespace meeting::signedurl {
 
 /// What a URL lets its holder do.
-enum class Operation { Upload, Download, Delete, MinutesRead, MinutesWrite };
+/// Confirm: the apiserver recorded the upload (`POST /fs/v1/files/{id}/confirm`); uploads never
+/// confirmed are removed by the fsserver after a bound (docs/fs.md).
+enum class Operation { Upload, Download, Delete, MinutesRead, MinutesWrite, Confirm };
 
 /// The grant carried by a signed URL.
 struct Grant {

@@ -109,7 +109,19 @@ Result<std::unique_ptr<FileServer>> FileServer::create(FileServerOptions options
   if (options.secret.empty()) return makeError("invalid_config", "--secret: the fsserver needs the cluster secret");
   auto store = FileStore::open(options.directory, options.limits, clock);
   if (!store) return store.error();
+  // Uploads whose confirmation time passed while the server was down go before serving.
+  (*store)->sweepUnconfirmed(clock.wallMicros() / 1'000'000);
   return std::make_unique<FileServer>(std::move(options), std::move(*store), clock);
+}
+
+void FileServer::sweepUnconfirmed() {
+  // Removing unlinks and fsyncs the directory: not on the caller's (HTTP) loop.
+  boost::asio::post(pool_, [this] {
+    size_t removed = store_->sweepUnconfirmed(clock_.wallMicros() / 1'000'000);
+    if (removed == 0) return;
+    swept_.inc(removed);
+    storedBytes_.set(static_cast<double>(store_->totalUsage()));
+  });
 }
 
 FileServer::FileServer(FileServerOptions options, std::shared_ptr<FileStore> store, const Clock& clock)
@@ -124,6 +136,8 @@ FileServer::FileServer(FileServerOptions options, std::shared_ptr<FileStore> sto
       bytesIn_(MetricsRegistry::global().counter("meeting_fs_received_bytes_total", "Upload bytes received")),
       downloads_(MetricsRegistry::global().counter("meeting_fs_downloads_total", "Downloads started")),
       denied_(MetricsRegistry::global().counter("meeting_fs_denied_total", "Requests refused for their signature")),
+      swept_(MetricsRegistry::global().counter("meeting_fs_unconfirmed_removed_total",
+                                               "Uploads removed because the apiserver never confirmed them")),
       storedBytes_(MetricsRegistry::global().gauge("meeting_fs_stored_bytes", "Bytes stored (and reserved)")) {
   storedBytes_.set(static_cast<double>(store_->totalUsage()));
 }
@@ -137,6 +151,8 @@ void FileServer::registerRoutes(net::HttpRouter& router) {
   router.add(http::verb::get, p + "/files/{id}",
              [this](net::HttpRequestContext& ctx, net::HttpResponder r) { download(ctx, std::move(r)); });
   router.addSync(http::verb::delete_, p + "/files/{id}", [this](net::HttpRequestContext& ctx) { return remove(ctx); });
+  router.add(http::verb::post, p + "/files/{id}/confirm",
+             [this](net::HttpRequestContext& ctx, net::HttpResponder r) { confirm(ctx, std::move(r)); });
   router.addSync(http::verb::get, p + "/rooms/{room}/minutes",
                  [this](net::HttpRequestContext& ctx) { return readMinutes(ctx); });
   router.addSync(http::verb::get, p + "/rooms/{room}/minutes/versions",
@@ -183,6 +199,8 @@ FileServer::StreamVerdict FileServer::upload(net::HttpRequestContext& ctx) {
   draft.name = ctx.queryValue("name").substr(0, MaxDisplayBytes);
   draft.uploader = ctx.queryValue("by").substr(0, MaxDisplayBytes);
   draft.contentType = normalizeContentType(std::string_view(ctx.request[http::field::content_type]));
+  // Until the apiserver confirms it (after the client's complete call), the file is on probation.
+  draft.confirmBy = grant.expiresAt + options_.confirmGraceSeconds;
   std::optional<uint64_t> declared;
   if (ctx.request.find(http::field::content_length) != ctx.request.end()) {
     declared = strictNumber(std::string(ctx.request[http::field::content_length]));
@@ -284,6 +302,25 @@ net::HttpResponse FileServer::remove(net::HttpRequestContext& ctx) {
   storedBytes_.set(static_cast<double>(store_->totalUsage()));
   MLOG_INFO("fs: deleted {} (room {})", id, meta->room);
   return net::HttpResponse{http::status::no_content, 11};
+}
+
+// The apiserver calls this when it records the upload's row (POST /api/v1/files/{id}/complete):
+// the answer gives it the size, hash and type from the stored bytes, and the file is kept for good.
+void FileServer::confirm(net::HttpRequestContext& ctx, net::HttpResponder respond) {
+  const std::string id = ctx.params["id"];
+  signedurl::Grant grant;
+  if (auto refusal = authorize(ctx, Operation::Confirm, id, grant)) return respond(std::move(*refusal));
+  auto meta = store_->find(id);
+  if (!meta) return respond(net::jsonError(http::status::not_found, errc::NotFound, "no such file"));
+  if (meta->room != grant.room) {
+    denied_.inc();
+    return respond(net::jsonError(http::status::forbidden, signedurl::errc::WrongResource, "the URL names another room"));
+  }
+  boost::asio::post(pool_, [this, id, respond] {  // the sidecar rewrite fsyncs
+    auto confirmed = store_->confirm(id, clock_.wallMicros() / 1'000'000);
+    if (!confirmed) return respond(errorResponse(confirmed.error()));
+    respond(net::jsonResponse(http::status::ok, dump(metaJson(*confirmed))));
+  });
 }
 
 net::HttpResponse FileServer::readMinutes(net::HttpRequestContext& ctx) {

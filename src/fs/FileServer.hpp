@@ -5,6 +5,7 @@
 //   PUT    /fs/v1/files/{id}?<upload grant>[&name=&by=]   streamed upload -> 201 {id, sha256, size, ...}
 //   GET    /fs/v1/files/{id}?<download grant>             download (HEAD, ETag/304, Range/206/416)
 //   DELETE /fs/v1/files/{id}?<delete grant>               -> 204
+//   POST   /fs/v1/files/{id}/confirm?<confirm grant>      the apiserver recorded it -> 200 {id, sha256, size, ...}
 //   GET    /fs/v1/rooms/{room}/minutes?<minutes-read>[&version=N]
 //   GET    /fs/v1/rooms/{room}/minutes/versions?<minutes-read>
 //   PUT    /fs/v1/rooms/{room}/minutes?<minutes-write>&base=N[&by=]   -> 201, or 409 on conflict
@@ -13,6 +14,7 @@
 // pool, never on the HTTP loop. Downloads stream from the file in 64 KiB pieces.
 #include <boost/asio/thread_pool.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -33,6 +35,10 @@ struct FileServerOptions {
   std::string directory;  ///< --directory
   StoreLimits limits;
   size_t commitThreads = 2;
+  /// An upload the apiserver has not confirmed this long after its upload URL expired is removed
+  /// (bytes stored, but the client never called complete). The apiserver accepts complete until
+  /// one hour after the expiry, so this must stay above 3600.
+  int64_t confirmGraceSeconds = 7200;
 };
 
 class FileServer {
@@ -40,6 +46,11 @@ class FileServer {
   static Result<std::unique_ptr<FileServer>> create(FileServerOptions options, const Clock& clock);
   ~FileServer();
   void registerRoutes(net::HttpRouter& router);
+  /// Removes unconfirmed uploads past their bound, on the worker pool (call it periodically;
+  /// FsService does every minute). Also done once at create().
+  void sweepUnconfirmed();
+  /// How often FsService calls sweepUnconfirmed().
+  static constexpr std::chrono::seconds SweepPeriod{60};
 
   FileStore& store() { return *store_; }
   MinutesStore& minutes() { return minutes_; }
@@ -56,6 +67,7 @@ class FileServer {
   StreamVerdict upload(net::HttpRequestContext& ctx);
   void download(net::HttpRequestContext& ctx, net::HttpResponder respond);
   net::HttpResponse remove(net::HttpRequestContext& ctx);
+  void confirm(net::HttpRequestContext& ctx, net::HttpResponder respond);
   net::HttpResponse readMinutes(net::HttpRequestContext& ctx);
   net::HttpResponse listMinutes(net::HttpRequestContext& ctx);
   void saveMinutes(net::HttpRequestContext& ctx, net::HttpResponder respond);
@@ -70,6 +82,7 @@ class FileServer {
   Counter& bytesIn_;
   Counter& downloads_;
   Counter& denied_;
+  Counter& swept_;
   Gauge& storedBytes_;
 };
 

@@ -73,8 +73,10 @@ bool headMatchesType(std::string_view type, std::string_view head) {
 }
 
 nlohmann::json toJson(const FileMeta& m) {
-  return {{"id", m.id},           {"room", m.room}, {"name", m.name},     {"content_type", m.contentType},
-          {"uploader", m.uploader}, {"sha256", m.sha256}, {"size", m.size}, {"created_at", m.createdAt}};
+  nlohmann::json j = {{"id", m.id},           {"room", m.room}, {"name", m.name},     {"content_type", m.contentType},
+                      {"uploader", m.uploader}, {"sha256", m.sha256}, {"size", m.size}, {"created_at", m.createdAt}};
+  if (m.confirmBy != 0) j["confirm_by"] = m.confirmBy;
+  return j;
 }
 
 std::optional<FileMeta> fromJson(const std::string& text) {
@@ -90,6 +92,7 @@ std::optional<FileMeta> fromJson(const std::string& text) {
     m.sha256 = j.at("sha256").get<std::string>();
     m.size = j.at("size").get<uint64_t>();
     m.createdAt = j.value("created_at", int64_t{0});
+    m.confirmBy = j.value("confirm_by", int64_t{0});
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;  // a damaged sidecar: the file is treated as absent
   }
@@ -271,11 +274,17 @@ std::optional<FileMeta> FileStore::find(const std::string& id) const {
 }
 
 Result<void> FileStore::remove(const std::string& id) {
+  auto removed = removeWhere(id, nullptr);
+  if (!removed) return removed.error();
+  return {};
+}
+
+Result<FileMeta> FileStore::removeWhere(const std::string& id, const std::function<bool(const FileMeta&)>& condition) {
   FileMeta meta;
   {
     std::lock_guard lock(mutex_);
     auto it = files_.find(id);
-    if (it == files_.end()) return makeError(errc::NotFound, "no such file");
+    if (it == files_.end() || (condition && !condition(it->second))) return makeError(errc::NotFound, "no such file");
     meta = std::move(it->second);
     files_.erase(it);
     unreserve(meta.room, meta.size);
@@ -284,7 +293,52 @@ Result<void> FileStore::remove(const std::string& id) {
   ::unlink((dataPath(id) + ".json").c_str());
   ::unlink(dataPath(id).c_str());
   syncDirectory(directory_ + "/files");
-  return {};
+  return meta;
+}
+
+Result<FileMeta> FileStore::confirm(const std::string& id, int64_t nowSeconds) {
+  FileMeta meta;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = files_.find(id);
+    if (it == files_.end()) return makeError(errc::NotFound, "no such file");
+    if (it->second.confirmBy == 0) return it->second;  // a retried confirmation
+    if (it->second.confirmBy <= nowSeconds) return makeError(errc::NotFound, "the upload was not confirmed in time");
+    meta = it->second;
+  }
+  meta.confirmBy = 0;
+  // The sidecar is rewritten atomically outside the lock (it fsyncs). A remove or a sweep in
+  // between wins: the new sidecar is taken away again and the confirmation fails.
+  if (auto written = writeSidecar(meta); !written) return written.error();
+  std::lock_guard lock(mutex_);
+  auto it = files_.find(id);
+  if (it == files_.end()) {
+    ::unlink((dataPath(id) + ".json").c_str());
+    return makeError(errc::NotFound, "the file was removed meanwhile");
+  }
+  it->second.confirmBy = 0;
+  return it->second;
+}
+
+size_t FileStore::sweepUnconfirmed(int64_t nowSeconds) {
+  std::vector<std::string> due;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, m] : files_) {
+      if (m.confirmBy != 0 && m.confirmBy <= nowSeconds) due.push_back(id);
+    }
+  }
+  size_t removed = 0;
+  for (const auto& id : due) {
+    // Checked again under the lock: a confirmation that landed meanwhile keeps the file.
+    auto gone = removeWhere(id, [nowSeconds](const FileMeta& m) { return m.confirmBy != 0 && m.confirmBy <= nowSeconds; });
+    if (gone) {
+      ++removed;
+      MLOG_INFO("fs: removed {} ({} bytes, room {}): uploaded but never confirmed by the apiserver", id, gone->size,
+                gone->room);
+    }
+  }
+  return removed;
 }
 
 std::vector<FileMeta> FileStore::list(const std::string& room) const {

@@ -11,6 +11,7 @@
 // complete one: at start, temporaries are removed and bytes without a sidecar (or a sidecar without
 // its bytes) are dropped. Thread-safe; uploads write on the HTTP loop and commit on a worker.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,6 +35,10 @@ struct FileMeta {
   std::string sha256;       ///< lowercase hex of the bytes, computed while writing
   uint64_t size = 0;
   int64_t createdAt = 0;    ///< Unix seconds
+  /// Non-zero while the apiserver has not confirmed the upload (it recorded no row yet): the file
+  /// is removed from this Unix second on (sweepUnconfirmed). 0: confirmed, or stored before
+  /// confirmations existed.
+  int64_t confirmBy = 0;
 };
 
 struct StoreLimits {
@@ -101,6 +106,12 @@ class FileStore : public std::enable_shared_from_this<FileStore> {
   Result<std::unique_ptr<Upload>> beginUpload(FileMeta draft, uint64_t maxBytes, std::optional<uint64_t> declaredSize);
 
   std::optional<FileMeta> find(const std::string& id) const;
+  /// Marks an upload as recorded by the apiserver (rewrites the sidecar; may block on the disk).
+  /// NotFound when there is no such file or its confirmBy has passed (it is being swept).
+  Result<FileMeta> confirm(const std::string& id, int64_t nowSeconds);
+  /// Removes the files whose confirmBy has come (bytes uploaded but never recorded by the
+  /// apiserver), giving their quota back. Returns how many. May block on the disk.
+  size_t sweepUnconfirmed(int64_t nowSeconds);
   /// Removes the sidecar first (the file disappears at once), then the bytes.
   Result<void> remove(const std::string& id);
   std::vector<FileMeta> list(const std::string& room) const;
@@ -118,6 +129,8 @@ class FileStore : public std::enable_shared_from_this<FileStore> {
   Result<void> reserve(const std::string& room, uint64_t bytes);
   void unreserve(const std::string& room, uint64_t bytes);
   Result<void> writeSidecar(const FileMeta& meta);
+  /// Removes `id` if it exists and `condition` (when given) holds for it, atomically with the check.
+  Result<FileMeta> removeWhere(const std::string& id, const std::function<bool(const FileMeta&)>& condition);
 
   std::string directory_;
   StoreLimits limits_;

@@ -9,11 +9,18 @@ Result<void> FsService::start(app::ServiceContext& context) {
   options.secret = context.config.secret;
   // `meeting all` without --directory keeps files in the data folder.
   options.directory = context.config.directory.empty() ? context.config.dataDir + "/files" : context.config.directory;
+  options.limits.maxFileBytes = context.config.fsMaxFileBytes;
+  options.limits.roomQuotaBytes = context.config.fsRoomQuotaBytes;
+  options.limits.totalQuotaBytes = context.config.fsTotalQuotaBytes;
   auto server = FileServer::create(std::move(options), SystemClock::instance());
   if (!server) return server.error();
   server_ = std::move(*server);
   server_->registerRoutes(context.router);
-  MLOG_INFO("fsserver: serving {} under {}", server_->store().directory(), FsPrefix);
+  MLOG_INFO("fsserver: serving {} under {} (max file {} bytes, room quota {}, total quota {}; 0 = unlimited)",
+            server_->store().directory(), FsPrefix, server_->store().limits().maxFileBytes,
+            server_->store().limits().roomQuotaBytes, server_->store().limits().totalQuotaBytes);
+  loop_ = &context.controlLoop;
+  sweepTimer_ = loop_->runEvery(FileServer::SweepPeriod, [server = server_.get()] { server->sweepUnconfirmed(); });
   startControlLink(context);
   return {};
 }
@@ -41,6 +48,8 @@ void FsService::startControlLink([[maybe_unused]] app::ServiceContext& context) 
 }
 
 void FsService::stop() {
+  if (loop_ && sweepTimer_ != 0) loop_->cancel(sweepTimer_);
+  sweepTimer_ = 0;
 #if MEETING_FS_CONTROL
   if (control_) control_->stop();
 #endif

@@ -23,6 +23,8 @@ class FsService final : public app::Service {
   void startControlLink(app::ServiceContext& context);
 
   std::unique_ptr<FileServer> server_;
+  net::EventLoop* loop_ = nullptr;
+  net::TimerId sweepTimer_ = 0;  // removes uploads the apiserver never confirmed
 #if MEETING_FS_CONTROL
   std::unique_ptr<api::control::ControlClient> control_;
 #endif

@@ -8,7 +8,10 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <sys/sendfile.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <deque>
 #include <unordered_set>
@@ -252,7 +255,7 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
  public:
   HttpSession(std::shared_ptr<HttpServer::Impl> server, Stream&& stream, std::string remote, bool secure)
       : server_(std::move(server)), stream_(std::move(stream)), remote_(std::move(remote)), secure_(secure),
-        handlerTimer_(server_->loop.context()) {}
+        handlerTimer_(server_->loop.context()), writeTimer_(server_->loop.context()) {}
 
   void start() {
     if constexpr (std::is_same_v<Stream, TlsStream>) {
@@ -544,6 +547,9 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
         self->writeFilePiece(index + 1, 0, keep);
       });
     }
+    if constexpr (std::is_same_v<Stream, PlainStream>) {
+      if (server_->options.zeroCopyFiles) return sendFilePiece(index, done, keep);
+    }
     if (!ioBuffer_) ioBuffer_ = std::make_unique<char[]>(IoChunk);
     size_t want = static_cast<size_t>(std::min<uint64_t>(IoChunk, piece.length - done));
     ssize_t n = ::pread(fileBody_->fd, ioBuffer_.get(), want, static_cast<off_t>(piece.offset + done));
@@ -558,6 +564,68 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
                         if (ec) return self->afterWrite(ec, keep);
                         self->writeFilePiece(index, done + written, keep);
                       });
+  }
+
+  // Plain TCP: sendfile(2) moves the piece from the page cache to the socket without copying it
+  // through user space. The socket is non-blocking: send what its buffer takes, then wait until
+  // it is writable again; after SendfileBudget bytes yield to the loop so that one fast download
+  // does not starve the others on this thread.
+  void sendFilePiece(size_t index, uint64_t done, bool keep) {
+    if constexpr (std::is_same_v<Stream, PlainStream>) {
+      if (!fileBody_) return;  // the connection ended while this turn waited in the queue
+      auto& socket = stream_.socket();
+      const auto& piece = fileBody_->pieces[index];
+      boost::system::error_code ec;
+      if (!socket.native_non_blocking()) socket.native_non_blocking(true, ec);
+      if (ec) return afterWrite(ec, keep);
+      uint64_t budget = SendfileBudget;
+      while (done < piece.length && budget > 0) {
+        off_t offset = static_cast<off_t>(piece.offset + done);
+        // Linux moves at most 0x7ffff000 bytes per call (sendfile(2) NOTES).
+        size_t want = static_cast<size_t>(std::min<uint64_t>({piece.length - done, budget, 0x7ffff000}));
+        ssize_t n = ::sendfile(socket.native_handle(), fileBody_->fd, &offset, want);
+        if (n > 0) {
+          done += static_cast<uint64_t>(n);
+          budget -= std::min<uint64_t>(budget, static_cast<uint64_t>(n));
+          continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return waitWritable(index, done, keep);
+        if (n == 0) {
+          // The file is shorter than the head promised: close short of Content-Length.
+          MLOG_WARN("http {}: file body ended early at offset {}", remote_, piece.offset + done);
+          return afterWrite(asio::error::broken_pipe, keep);
+        }
+        return afterWrite(beast::error_code(errno, boost::system::system_category()), keep);
+      }
+      if (done < piece.length) {
+        auto self = this->shared_from_this();
+        return asio::post(stream_.get_executor(), [self, index, done, keep] { self->sendFilePiece(index, done, keep); });
+      }
+      writeFilePiece(index, done, keep);
+    }
+  }
+
+  // Waits until the socket takes more bytes; a client that reads nothing for bodyTimeout is cut
+  // (the tcp_stream's own timer covers only its own operations, not this wait).
+  void waitWritable(size_t index, uint64_t done, bool keep) {
+    if constexpr (std::is_same_v<Stream, PlainStream>) {
+      auto self = this->shared_from_this();
+      const uint64_t wait = ++writeWaits_;
+      writeTimer_.expires_after(server_->options.bodyTimeout);
+      writeTimer_.async_wait([self, wait](beast::error_code ec) {
+        // Cancelled, or fired just as the socket became writable (a later wait is not cut).
+        if (ec || self->writeWaits_ != wait) return;
+        boost::system::error_code ignored;
+        self->stream_.socket().cancel(ignored);
+      });
+      stream_.socket().async_wait(tcp::socket::wait_write, [self, index, done, keep](beast::error_code ec) {
+        ++self->writeWaits_;
+        self->writeTimer_.cancel();
+        if (ec || !self->fileBody_) return self->afterWrite(ec ? ec : asio::error::operation_aborted, keep);
+        self->sendFilePiece(index, done, keep);
+      });
+    }
   }
 
   void afterWrite(beast::error_code ec, bool keep) {
@@ -589,6 +657,7 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
     sink_.reset();
     fileBody_.reset();
     handlerTimer_.cancel();
+    writeTimer_.cancel();
     server_->remove(this);
   }
 
@@ -599,6 +668,7 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   static constexpr size_t IoChunk = 64 * 1024;
+  static constexpr uint64_t SendfileBudget = 2 * 1024 * 1024;  // bytes per turn before yielding
   std::optional<http::request_parser<http::buffer_body>> bodyParser_;  // streamed body
   std::unique_ptr<HttpBodySink> sink_;
   std::shared_ptr<FileBody> fileBody_;       // streamed response body
@@ -608,6 +678,8 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
   HttpRouter::Match match_;
   std::string path_, query_;
   asio::steady_timer handlerTimer_;
+  asio::steady_timer writeTimer_;            // bounds a sendfile wait for a writable socket
+  uint64_t writeWaits_ = 0;
   std::chrono::steady_clock::time_point started_;
   uint64_t generation_ = 0;
   bool busy_ = false, keepAlive_ = false, closeAfterResponse_ = false, finished_ = false, upgraded_ = false;

@@ -27,6 +27,11 @@ struct HttpServerOptions {
   size_t maxConnections = 10'000;
   std::string serverName = "meeting";
   bool accessLog = true;
+  /// Plain-HTTP listeners send file bodies (HttpResponder::sendFile) with sendfile(2), from the
+  /// page cache to the socket without a copy through user space. TLS listeners always stream
+  /// through a 64 KiB buffer (docs/fs.md: why there is no kTLS). false: plain streams too
+  /// (benchmarks compare the two).
+  bool zeroCopyFiles = true;
 };
 
 class HttpServer {

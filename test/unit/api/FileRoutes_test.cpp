@@ -238,6 +238,96 @@ TEST_F(FileRoutes, TokensOfAnotherRoomAreRefusedAndBadTokensUnauthorized) {
   EXPECT_EQ(call(http::verb::get, "/api/v1/rooms/r1", {}, roomToken("r1", "ada")).status, 401);
 }
 
+// Issue 8: complete confirms the bytes on the fsserver; bytes whose upload is never completed are
+// removed by the fsserver once the URL's expiry plus its grace has passed, quota included.
+TEST_F(FileRoutes, UploadsNeverCompletedAreRemovedByTheFileServer) {
+  startFs();
+  auto upload = [&](const std::string& data) {
+    auto created = post("/api/v1/rooms/r1/files", uploadRequest(data));
+    EXPECT_EQ(created.status, 201) << created.raw;
+    EXPECT_EQ(raw(http::verb::put, created.body["upload_url"], data, {{"Content-Type", "text/plain"}}).status, 201);
+    return std::make_pair(created.body["file_id"].get<std::string>(), created.body["expires_at"].get<int64_t>() / 1000);
+  };
+  const std::string done = upload("completed").first;
+  auto [orphan, orphanExpiry] = upload("never completed");
+  ASSERT_EQ(post("/api/v1/files/" + done + "/complete", json::object()).status, 201);
+
+  auto& store = fs_->server().store();
+  EXPECT_EQ(store.find(done)->confirmBy, 0);
+  const int64_t bound = store.find(orphan)->confirmBy;
+  // Beyond the apiserver's own window for complete (one hour after the URL expired).
+  EXPECT_GT(bound, orphanExpiry + 3600);
+  EXPECT_EQ(bound, orphanExpiry + fs::FileServerOptions{}.confirmGraceSeconds);
+  EXPECT_EQ(store.sweepUnconfirmed(bound - 1), 0u);
+  EXPECT_EQ(store.sweepUnconfirmed(bound), 1u);
+  EXPECT_TRUE(store.find(done));
+  EXPECT_FALSE(store.find(orphan));
+  EXPECT_EQ(store.roomUsage("r1"), 9u);
+  // A complete after the sweep finds no bytes: no row is written.
+  auto late = post("/api/v1/files/" + orphan + "/complete", json::object());
+  EXPECT_EQ(late.status, 409) << late.raw;
+  EXPECT_EQ(late.body["error"]["code"], "upload_incomplete");
+  EXPECT_FALSE(storage_->getFile(orphan));
+  EXPECT_EQ(get("/api/v1/rooms/r1/files").body["files"].size(), 1u);
+}
+
+// Issue 8: a participant removed from the room (REST delete of the peer, or the room deleted)
+// keeps an unexpired token; the file routes must refuse it (403 peer_removed), not only /rtc.
+TEST_F(FileRoutes, RemovedPeersTokensAreRefused) {
+  startFs();
+  FakeNode sfu(*hub_, sfuInfo());
+  auto added = post("/api/v1/rooms/r1/peers", {{"peer_id", "ada"}});
+  ASSERT_EQ(added.status, 201) << added.raw;
+  const std::string ada = added.body["token"];
+  ASSERT_EQ(post("/api/v1/rooms/r1/peers", {{"peer_id", "bob"}}).status, 201);
+  const std::string bob = roomToken("r1", "bob");
+  const std::string data = "shared before the kick";
+  auto created = call(http::verb::post, "/api/v1/rooms/r1/files", uploadRequest(data).dump(), ada);
+  ASSERT_EQ(created.status, 201) << created.raw;
+  const std::string id = created.body["file_id"];
+  ASSERT_EQ(raw(http::verb::put, created.body["upload_url"], data, {{"Content-Type", "text/plain"}}).status, 201);
+
+  ASSERT_EQ(del("/api/v1/rooms/r1/peers/ada").status, 204);
+  // Every file route refuses ada's token now, with a code a client can act on.
+  auto refused = call(http::verb::post, "/api/v1/files/" + id + "/complete", "{}", ada);
+  EXPECT_EQ(refused.status, 403) << refused.raw;
+  EXPECT_EQ(refused.body["error"]["code"], "peer_removed");
+  EXPECT_EQ(call(http::verb::post, "/api/v1/rooms/r1/files", uploadRequest(data).dump(), ada).status, 403);
+  EXPECT_EQ(call(http::verb::get, "/api/v1/rooms/r1/files", {}, ada).status, 403);
+  // Other participants and API keys are not affected.
+  ASSERT_EQ(call(http::verb::post, "/api/v1/files/" + id + "/complete", "{}", bob).status, 201);
+  EXPECT_EQ(call(http::verb::get, "/api/v1/files/" + id, {}, ada).status, 403);
+  EXPECT_EQ(call(http::verb::delete_, "/api/v1/files/" + id, {}, ada).status, 403);
+  EXPECT_EQ(call(http::verb::get, "/api/v1/files/" + id, {}, bob).status, 200);
+  EXPECT_EQ(get("/api/v1/files/" + id).status, 200);
+  // The same identity in another room is another participant.
+  EXPECT_EQ(call(http::verb::get, "/api/v1/rooms/r2/files", {}, roomToken("r2", "ada")).status, 200);
+
+  // Added again, the participant is back (as on /rtc); its new token works.
+  auto again = post("/api/v1/rooms/r1/peers", {{"peer_id", "ada"}});
+  ASSERT_EQ(again.status, 201) << again.raw;
+  EXPECT_EQ(call(http::verb::get, "/api/v1/rooms/r1/files", {}, again.body["token"].get<std::string>()).status, 200);
+
+  // Deleting the room removes everyone in it.
+  ASSERT_EQ(del("/api/v1/rooms/r1").status, 204);
+  EXPECT_EQ(call(http::verb::get, "/api/v1/files/" + id, {}, bob).status, 403);
+  EXPECT_EQ(call(http::verb::get, "/api/v1/rooms/r1/files", {}, bob).body["error"]["code"], "peer_removed");
+}
+
+// The removed set is bounded in time: an entry lives as long as a token issued before the removal.
+TEST(PeerRegistry, RevocationsExpireWithTheTokensTheyCover) {
+  PeerRegistry peers;
+  peers.revoke("r", "ada", 1000, 1000 + 3600);
+  EXPECT_TRUE(peers.isRevoked("r", "ada", 1000));
+  EXPECT_TRUE(peers.isRevoked("r", "ada", 4599));
+  EXPECT_FALSE(peers.isRevoked("r", "ada", 4600));
+  EXPECT_FALSE(peers.isRevoked("r", "bob", 1000));
+  EXPECT_FALSE(peers.isRevoked("other", "ada", 1000));
+  peers.revoke("r", "bob", 1000, 2000);
+  peers.unrevoke("r", "bob");
+  EXPECT_FALSE(peers.isRevoked("r", "bob", 1500));
+}
+
 TEST_F(FileRoutes, ValidationAndErrors) {
   startFs();
   EXPECT_EQ(post("/api/v1/rooms/r1/files", {{"content_type", "text/plain"}, {"size", 3}}).body["error"]["field"], "name");

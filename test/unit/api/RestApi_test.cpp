@@ -90,7 +90,10 @@ TEST_F(ApiFixture, OpenApiDocumentMatchesTheRoutes) {
     served.insert(verb + " " + pattern);
   }
   for (const auto& op : served) EXPECT_TRUE(documented.count(op)) << op << " is not in docs/api.yaml";
-  for (const auto& op : documented) EXPECT_TRUE(served.count(op)) << op << " is documented but not served";
+  for (const auto& op : documented) {
+    if (op.find(" /fs/v1/") != std::string::npos) continue;  // the fsserver's routes (test/unit/fs checks them)
+    EXPECT_TRUE(served.count(op)) << op << " is documented but not served";
+  }
 }
 
 TEST_F(ApiFixture, RoomsCreateGetListDelete) {

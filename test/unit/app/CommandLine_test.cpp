@@ -111,6 +111,13 @@ TEST(CommandLine, BadInputExitsWithStatus2) {
            {"all", "--log-level", "loud"},
            {"all", "--config", "/nonexistent.json"},
            {"sfuserver", "--secret", ""},
+           {"fsserver", "--fs-max-file-size", "0"},
+           {"fsserver", "--fs-max-file-size", "2X"},
+           {"fsserver", "--fs-room-quota", "-1"},
+           {"fsserver", "--fs-room-quota", "1.5G"},
+           {"all", "--fs-total-quota", "99999999999T"},
+           {"all", "--fs-total-quota", ""},
+           {"sfuserver", "--fs-room-quota", "1G"},
        }) {
     testing::internal::CaptureStderr();
     auto c = parse(args);
@@ -119,6 +126,31 @@ TEST(CommandLine, BadInputExitsWithStatus2) {
     EXPECT_EQ(err.rfind("meeting: error: ", 0), 0u) << err;
     EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
   }
+}
+
+TEST(CommandLine, FileServerSizeFlags) {
+  auto defaults = parse({"fsserver"});
+  EXPECT_EQ(defaults.config.fsMaxFileBytes, 2ull << 30);
+  EXPECT_EQ(defaults.config.fsRoomQuotaBytes, 10ull << 30);
+  EXPECT_EQ(defaults.config.fsTotalQuotaBytes, 0u);
+  auto c = parse({"fsserver", "--fs-max-file-size", "500M", "--fs-room-quota", "2g", "--fs-total-quota", "1TiB"});
+  ASSERT_EQ(c.exitCode, -1);
+  EXPECT_EQ(c.config.fsMaxFileBytes, 500ull << 20);
+  EXPECT_EQ(c.config.fsRoomQuotaBytes, 2ull << 30);
+  EXPECT_EQ(c.config.fsTotalQuotaBytes, 1ull << 40);
+  auto all = parse({"all", "--fs-max-file-size", "4096", "--fs-room-quota", "0", "--fs-total-quota", "64KB"});
+  ASSERT_EQ(all.exitCode, -1);
+  EXPECT_EQ(all.config.fsMaxFileBytes, 4096u);
+  EXPECT_EQ(all.config.fsRoomQuotaBytes, 0u);
+  EXPECT_EQ(all.config.fsTotalQuotaBytes, 64u << 10);
+  EXPECT_EQ(parse({"apiserver", "--fs-max-file-size", "1G"}).config.fsMaxFileBytes, 1ull << 30);
+  ScopedEnv env("MEETING_FS_ROOM_QUOTA", "3G");
+  EXPECT_EQ(parse({"fsserver"}).config.fsRoomQuotaBytes, 3ull << 30);
+  testing::internal::CaptureStderr();
+  auto bad = parse({"fsserver", "--fs-room-quota", "lots"});
+  auto err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(bad.exitCode, 2);
+  EXPECT_NE(err.find("--fs-room-quota"), std::string::npos) << err;
 }
 
 TEST(CommandLine, InvalidConfigFileNamesTheField) {

@@ -13,7 +13,10 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <future>
+#include <set>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -71,6 +74,11 @@ class FsServer {
   explicit FsServer(fs::StoreLimits limits = {}, std::string dir = testRoot()) : dir_(std::move(dir)), limits_(limits) {
     startServer();
   }
+  // Time driven by hand; uploads must be confirmed within `confirmGrace` after their URL expired.
+  FsServer(const meeting::Clock& clock, int64_t confirmGrace, bool zeroCopy = true)
+      : dir_(testRoot()), clock_(&clock), confirmGrace_(confirmGrace), zeroCopy_(zeroCopy) {
+    startServer();
+  }
   ~FsServer() {
     stopServer();
     std::error_code ec;
@@ -95,7 +103,8 @@ class FsServer {
     o.secret = Secret;
     o.directory = dir_;
     o.limits = limits_;
-    auto created = fs::FileServer::create(o, meeting::SystemClock::instance());
+    o.confirmGraceSeconds = confirmGrace_;
+    auto created = fs::FileServer::create(o, *clock_);
     ASSERT_TRUE(created) << created.error().message;
     files_ = std::move(*created);
     files_->registerRoutes(*router_);
@@ -103,6 +112,7 @@ class FsServer {
     thread_->loop().post([&] {
       net::HttpServerOptions options;
       options.accessLog = false;
+      options.zeroCopyFiles = zeroCopy_;
       server_ = std::make_unique<net::HttpServer>(thread_->loop(), *router_, options);
       EXPECT_TRUE(server_->start());
       started.set_value();
@@ -123,6 +133,9 @@ class FsServer {
 
   std::string dir_;
   fs::StoreLimits limits_;
+  const meeting::Clock* clock_ = &meeting::SystemClock::instance();
+  int64_t confirmGrace_ = 7200;
+  bool zeroCopy_ = true;
   std::unique_ptr<net::EventLoopThread> thread_;
   std::unique_ptr<net::HttpRouter> router_;
   std::unique_ptr<fs::FileServer> files_;
@@ -564,4 +577,171 @@ TEST(FileServer, TwoHundredMiBStreamsWithBoundedMemory) {
   std::printf("[ memory ] 200 MiB up+down: VmRSS baseline %ld KiB, peak %ld KiB (+%ld KiB), bound +%ld KiB\n", baseline,
               peak.load(), peak.load() - baseline, BoundKb);
   EXPECT_LT(peak.load() - baseline, BoundKb);
+}
+
+namespace {
+
+int64_t wallSeconds(const meeting::Clock& clock) { return clock.wallMicros() / 1'000'000; }
+
+std::string confirmPath(const std::string& id, const std::string& q) {
+  return std::string(fs::FsPrefix) + "/files/" + id + "/confirm?" + q;
+}
+
+}  // namespace
+
+// Issue 8: bytes stored on an upload URL but never confirmed by the apiserver (the client never
+// called complete) are removed once the URL's expiry plus the grace has passed, quota included;
+// confirmed ones stay, across restarts too.
+TEST(FileServer, UnconfirmedUploadsAreRemovedAfterTheirBound) {
+  meeting::ManualClock clock(meeting::TimePoint{meeting::Duration{1'000'000}}, meeting::SystemClock::instance().wallMicros());
+  constexpr int64_t Grace = 60;
+  FsServer s(clock, Grace);
+  const int64_t start = wallSeconds(clock);
+  auto put = [&](const std::string& body) {
+    auto id = su::newFileId();
+    auto res = net::httpRequest(http::verb::put, s.url(filePath(id, grantQuery(su::Operation::Upload, id, "room-1", 1 << 20, start + 300))),
+                                body, withHeaders({{"Content-Type", "text/plain"}}));
+    EXPECT_TRUE(res && res->result_int() == 201);
+    return id;
+  };
+  const std::string kept = put("confirmed by the apiserver");
+  const std::string orphan = put("never confirmed");
+  ASSERT_EQ(s.files().store().find(orphan)->confirmBy, start + 300 + Grace);
+  EXPECT_EQ(s.files().store().roomUsage("room-1"), 26u + 15u);
+
+  // The confirmation needs its own grant, for this file and room.
+  auto confirm = [&](const std::string& id, su::Operation op = su::Operation::Confirm, const std::string& room = "room-1") {
+    auto res = net::httpRequest(http::verb::post, s.url(confirmPath(id, grantQuery(op, id, room, 0, wallSeconds(clock) + 60))), {}, {});
+    return res ? *res : net::HttpClientResponse{};
+  };
+  EXPECT_EQ(confirm(kept, su::Operation::Download).result_int(), 403);
+  EXPECT_EQ(confirm(kept, su::Operation::Confirm, "room-2").result_int(), 403);
+  EXPECT_EQ(confirm(su::newFileId()).result_int(), 404);
+  auto ok = confirm(kept);
+  ASSERT_EQ(ok.result_int(), 200) << ok.body();
+  auto meta = nlohmann::json::parse(ok.body());
+  EXPECT_EQ(meta["sha256"], sha256("confirmed by the apiserver"));
+  EXPECT_EQ(meta["size"], 26);
+  EXPECT_EQ(meta["room"], "room-1");
+  EXPECT_EQ(confirm(kept).result_int(), 200);  // a retry is harmless
+  EXPECT_EQ(s.files().store().find(kept)->confirmBy, 0);
+
+  // Up to the bound nothing goes; from it the orphan does, with its quota.
+  clock.advance(std::chrono::seconds(300 + Grace - 1));
+  EXPECT_EQ(s.files().store().sweepUnconfirmed(wallSeconds(clock)), 0u);
+  clock.advance(std::chrono::seconds(1));
+  EXPECT_EQ(confirm(orphan).result_int(), 404);  // too late: it is being swept
+  s.files().sweepUnconfirmed();                  // what FsService runs every minute, on the pool
+  EXPECT_TRUE(eventually([&] { return !s.files().store().find(orphan); }));
+  EXPECT_FALSE(stdfs::exists(s.dir() + "/files/" + orphan));
+  EXPECT_FALSE(stdfs::exists(s.dir() + "/files/" + orphan + ".json"));
+  EXPECT_EQ(s.files().store().roomUsage("room-1"), 26u);
+  auto res = net::httpRequest(http::verb::get, s.url(filePath(kept, grantQuery(su::Operation::Download, kept, "room-1", 0, wallSeconds(clock) + 60))), {}, {});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body(), "confirmed by the apiserver");
+
+  // The bound is in the sidecar: an upload left unconfirmed while the server was down goes at the
+  // next start, a confirmed one stays.
+  const std::string late = put("stored just before a restart");
+  clock.advance(std::chrono::seconds(Grace + 1));
+  s.restart();
+  EXPECT_FALSE(s.files().store().find(late));
+  EXPECT_FALSE(stdfs::exists(s.dir() + "/files/" + late));
+  ASSERT_TRUE(s.files().store().find(kept));
+  EXPECT_EQ(s.files().store().find(kept)->confirmBy, 0);
+  clock.advance(std::chrono::hours(24 * 365));
+  EXPECT_EQ(s.files().store().sweepUnconfirmed(wallSeconds(clock)), 0u);
+}
+
+// A sidecar written before confirmations existed (no confirm_by) is a confirmed file.
+TEST(FileServer, SidecarsWithoutConfirmByAreKept) {
+  const std::string dir = testRoot();
+  const std::string id = su::newFileId();
+  stdfs::create_directories(dir + "/files");
+  std::ofstream(dir + "/files/" + id) << "old";
+  std::ofstream(dir + "/files/" + id + ".json")
+      << nlohmann::json{{"id", id}, {"room", "r"}, {"content_type", "text/plain"}, {"sha256", sha256("old")}, {"size", 3}}.dump();
+  auto store = fs::FileStore::open(dir, {}, meeting::SystemClock::instance());
+  ASSERT_TRUE(store);
+  ASSERT_TRUE((*store)->find(id));
+  EXPECT_EQ((*store)->sweepUnconfirmed(std::numeric_limits<int64_t>::max()), 0u);
+  EXPECT_TRUE((*store)->find(id));
+  std::error_code ec;
+  stdfs::remove_all(dir, ec);
+}
+
+// The same bytes whether the plain listener uses sendfile(2) or the 64 KiB streamed path: whole
+// files larger than one sendfile turn, single and multiple ranges, HEAD, and many at once.
+TEST(FileServer, ZeroCopyAndStreamedDownloadsAgree) {
+  std::string body(5 * 1024 * 1024 + 321, '\0');
+  ByteStream gen;
+  gen.fill(body.data(), body.size());
+  for (bool zeroCopy : {true, false}) {
+    SCOPED_TRACE(zeroCopy ? "sendfile" : "streamed");
+    FsServer s(meeting::SystemClock::instance(), 7200, zeroCopy);
+    auto up = upload(s, body, "text/plain", "room-1", 8 << 20);
+    ASSERT_EQ(up.status, 201u) << up.body;
+    auto whole = get(s, up.id);
+    EXPECT_EQ(whole.result_int(), 200);
+    EXPECT_EQ(whole.body().size(), body.size());
+    EXPECT_TRUE(whole.body() == body);
+    auto single = get(s, up.id, {{"Range", "bytes=3000000-3999999"}});
+    EXPECT_EQ(single.result_int(), 206);
+    EXPECT_TRUE(single.body() == body.substr(3000000, 1000000));
+    auto suffix = get(s, up.id, {{"Range", "bytes=-10"}});
+    EXPECT_TRUE(suffix.body() == body.substr(body.size() - 10));
+    auto multi = get(s, up.id, {{"Range", "bytes=0-1,4194304-4194310"}});
+    EXPECT_EQ(multi.result_int(), 206);
+    EXPECT_NE(multi.body().find(body.substr(4194304, 7)), std::string::npos);
+    auto head = rawExchange(s.port(), "HEAD " + filePath(up.id, grantQuery(su::Operation::Download, up.id)) +
+                                          " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << head;
+    EXPECT_NE(head.find("Content-Length: " + std::to_string(body.size()) + "\r\n"), std::string::npos) << head;
+    EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n");  // no body after the head
+    // Several downloads on one loop thread at once: each completes (none starves the others).
+    std::vector<std::future<bool>> jobs;
+    for (int i = 0; i < 8; ++i) {
+      jobs.push_back(std::async(std::launch::async, [&] { return get(s, up.id).body() == body; }));
+    }
+    for (auto& j : jobs) EXPECT_TRUE(j.get());
+  }
+}
+
+// docs/api.yaml documents every fsserver route (path parameters compared by position only).
+TEST(FileServer, EveryRouteIsInTheOpenApiDocument) {
+  auto shape = [](std::string path) {
+    std::string out;
+    for (size_t i = 0; i < path.size(); ++i) {
+      if (path[i] != '{') {
+        out += path[i];
+        continue;
+      }
+      out += "{}";
+      i = path.find('}', i);
+    }
+    return out;
+  };
+  std::ifstream file(std::string(MEETING_SOURCE_DIR) + "/docs/api.yaml");
+  ASSERT_TRUE(file);
+  std::set<std::string> documented;
+  std::string line, path;
+  while (std::getline(file, line)) {
+    if (line.size() > 3 && line.rfind("  /", 0) == 0 && line.back() == ':') path = shape(line.substr(2, line.size() - 3));
+    for (const char* verb : {"get", "put", "post", "delete"}) {
+      if (line == std::string("    ") + verb + ":") documented.insert(std::string(verb) + " " + path);
+    }
+  }
+  net::HttpRouter router;
+  auto created = fs::FileServer::create(fs::FileServerOptions{Secret, testRoot(), {}, 1, 7200}, meeting::SystemClock::instance());
+  ASSERT_TRUE(created);
+  (*created)->registerRoutes(router);
+  size_t checked = 0;
+  for (auto [method, pattern] : router.routes()) {
+    std::transform(method.begin(), method.end(), method.begin(), ::tolower);
+    EXPECT_TRUE(documented.count(method + " " + shape(pattern))) << method << " " << pattern << " is not in docs/api.yaml";
+    ++checked;
+  }
+  EXPECT_EQ(checked, 7u);
+  std::error_code ec;
+  stdfs::remove_all((*created)->store().directory(), ec);
 }

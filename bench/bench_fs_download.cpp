@@ -1,0 +1,163 @@
+// Download throughput of the fsserver on loopback: one 200 MiB file fetched whole over plain
+// HTTP (the listener behind a TLS-terminating proxy: sendfile(2) when the kernel lets us) and
+// over HTTPS (OpenSSL, 64 KiB pieces read and encrypted in user space). The client runs in the
+// same process and discards the bytes, so the numbers include its reading cost too.
+// Files live on /dev/shm when it exists (page-cache speed, as a warm disk would give).
+#include <benchmark/benchmark.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <unistd.h>
+
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <vector>
+
+#include "common/SignedUrl.hpp"
+#include "fs/FileServer.hpp"
+#include "net/HttpServer.hpp"
+#include "net/Tls.hpp"
+
+namespace {
+
+using namespace meeting;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace su = signedurl;
+using tcp = asio::ip::tcp;
+
+constexpr const char* Secret = "bench-secret";
+constexpr uint64_t FileBytes = 200ull << 20;
+
+// One FileServer with one stored file, served by a plain and a TLS listener on one loop thread.
+struct Fixture {
+  std::string dir;
+  std::unique_ptr<net::EventLoopThread> thread;
+  net::HttpRouter router;
+  std::unique_ptr<fs::FileServer> files;
+  std::unique_ptr<net::HttpServer> plain, tls;
+  std::string id;
+
+  Fixture() {
+    std::string base = std::filesystem::exists("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path().string();
+    dir = base + "/meeting-fs-bench-" + std::to_string(::getpid());
+    fs::FileServerOptions o;
+    o.secret = Secret;
+    o.directory = dir;
+    o.limits = fs::StoreLimits{4ull << 30, 0, 0};
+    auto created = fs::FileServer::create(o, SystemClock::instance());
+    files = std::move(*created);
+    files->registerRoutes(router);
+    id = su::newFileId();
+    fs::FileMeta draft;
+    draft.id = id;
+    draft.room = "bench";
+    draft.name = "big.bin";
+    draft.contentType = "text/plain";
+    auto begun = files->store().beginUpload(draft, FileBytes, FileBytes);
+    auto upload = std::move(*begun);
+    std::vector<char> chunk(1 << 20, 'x');
+    for (uint64_t done = 0; done < FileBytes; done += chunk.size()) (void)upload->write({chunk.data(), chunk.size()});
+    (void)upload->commit();
+
+    auto identity = net::generateSelfSigned({"127.0.0.1"}, 2);
+    auto context = net::makeServerContext(*identity);
+    thread = std::make_unique<net::EventLoopThread>("bench-fs");
+    std::promise<void> started;
+    thread->loop().post([&] {
+      net::HttpServerOptions options;
+      options.accessLog = false;
+      plain = std::make_unique<net::HttpServer>(thread->loop(), router, options);
+      (void)plain->start();
+      options.tls = *context;
+      tls = std::make_unique<net::HttpServer>(thread->loop(), router, options);
+      (void)tls->start();
+      started.set_value();
+    });
+    started.get_future().wait();
+  }
+
+  ~Fixture() {
+    std::promise<void> stopped;
+    thread->loop().post([&] {
+      plain->stop(std::chrono::seconds(1), [this, &stopped] {
+        tls->stop(std::chrono::seconds(1), [&stopped] { stopped.set_value(); });
+      });
+    });
+    stopped.get_future().wait();
+    thread.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+
+  std::string target() const {
+    su::Grant g{su::Operation::Download, id, "bench", 0, std::time(nullptr) + 3600};
+    return std::string(fs::FsPrefix) + "/files/" + id + "?" + *su::sign(g, Secret);
+  }
+};
+
+Fixture& fixture() {
+  static Fixture f;
+  return f;
+}
+
+// Reads one whole response body into a reused buffer; returns the body bytes.
+template <class Stream>
+uint64_t fetch(Stream& stream, const std::string& target, std::vector<char>& chunk) {
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  http::write(stream, req);
+  beast::flat_buffer buf;
+  http::response_parser<http::buffer_body> parser;
+  parser.body_limit(boost::none);
+  http::read_header(stream, buf, parser);
+  uint64_t got = 0;
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    boost::system::error_code ec;
+    http::read(stream, buf, parser, ec);
+    if (ec && ec != http::error::need_buffer) break;
+    got += chunk.size() - parser.get().body().size;
+  }
+  return got;
+}
+
+void BM_DownloadPlainHttp(benchmark::State& state) {
+  auto& f = fixture();
+  asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), f.plain->port()));
+  std::vector<char> chunk(256 * 1024);
+  const auto target = f.target();
+  for (auto _ : state) {
+    if (fetch(socket, target, chunk) != FileBytes) state.SkipWithError("short body");
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * FileBytes));
+}
+BENCHMARK(BM_DownloadPlainHttp)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3);
+
+void BM_DownloadTls(benchmark::State& state) {
+  auto& f = fixture();
+  asio::io_context io;
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.set_verify_mode(asio::ssl::verify_none);
+  asio::ssl::stream<tcp::socket> stream(io, ctx);
+  stream.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), f.tls->port()));
+  stream.handshake(asio::ssl::stream_base::client);
+  std::vector<char> chunk(256 * 1024);
+  const auto target = f.target();
+  for (auto _ : state) {
+    if (fetch(stream, target, chunk) != FileBytes) state.SkipWithError("short body");
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * FileBytes));
+}
+BENCHMARK(BM_DownloadTls)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3);
+
+}  // namespace
