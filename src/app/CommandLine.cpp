@@ -3,14 +3,15 @@
 #include <arpa/inet.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
-
 #include <optional>
 #include <string_view>
+
 #include "common/Log.hpp"
 
 namespace meeting::app {
@@ -144,6 +145,38 @@ Result<void> buildMailServers(const MailFlags& m, Config& c) {
     c.mailServers.push_back(s);
   }
   return {};
+}
+
+// --test-packet-loss downlink:5[,uplink:2]: proves loss recovery in tests. A production binary
+// must not drop media because of a stray flag, so release builds also need the environment to say so.
+Result<void> parseTestPacketLoss(Config& c, const std::string& value) {
+#ifdef NDEBUG
+  const char* allowed = std::getenv("MEETING_TEST_HOOKS");
+  if (!allowed || std::string_view(allowed) != "1") {
+    return makeError("invalid_flag", "--test-packet-loss: a test hook; release builds need MEETING_TEST_HOOKS=1");
+  }
+#endif
+  size_t start = 0;
+  while (start <= value.size()) {
+    auto end = value.find(',', start);
+    auto item = value.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    auto colon = item.find(':');
+    int percent = -1;
+    if (colon != std::string::npos) {
+      auto number = item.substr(colon + 1);
+      if (!number.empty() && number.size() <= 2 && std::all_of(number.begin(), number.end(), ::isdigit)) percent = std::stoi(number);
+    }
+    auto direction = item.substr(0, colon);
+    if (percent < 0 || percent > 50 || (direction != "downlink" && direction != "uplink")) {
+      return makeError("invalid_flag", "--test-packet-loss: '" + item + "' is not downlink:N or uplink:N with N from 0 to 50");
+    }
+    (direction == "downlink" ? c.testLossDownlinkPercent : c.testLossUplinkPercent) = percent;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return {};
+}
+
 // "2G", "500M", "4096": a whole number with an optional binary unit K/M/G/T (also KB, KiB, ...,
 // any case; 1K = 1024), or bytes alone. Empty when malformed or above 2^60.
 std::optional<uint64_t> parseByteSize(const std::string& text) {
@@ -181,8 +214,6 @@ void sizeFlag(Builder& b, unsigned roles, const char* flag, const char* help, ui
   });
 }
 
-}
-
 void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
   b.app->add_option("--config", configFile, "Role configuration file (seed 000 JSON)")
       ->envname("MEETING_CONFIG")
@@ -202,6 +233,14 @@ void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
   b.text(All | Api | Sfu | Fs, "domainaddress", "Public host:port clients use to reach this role", &Config::domainAddress, checkHostPort);
   b.text(All | Api | Sfu | Fs | Alloc, "cert", "TLS certificate PEM (chain after the leaf)", &Config::cert, checkNonEmpty);
   b.text(All | Api | Sfu | Fs | Alloc, "certkey", "TLS private key PEM", &Config::certKey, checkNonEmpty);
+  // Seed 000 monitoring_enabled / report_password: the report at /monitoring/<report_password>.
+  b.text(All | Api, "report-password", "Password in the monitoring report's URL /monitoring/<password>",
+         &Config::reportPassword, checkNonEmpty);
+  if (auto* monitoring = b.option<bool>(All | Api | Sfu, "monitoring",
+                                        "Build the per-second monitoring report (default true; --monitoring=false turns it off)",
+                                        [](Config& c, const bool& v) -> Result<void> { c.monitoringEnabled = v; return {}; })) {
+    monitoring->expected(0, 1)->default_str("true");
+  }
   b.text(All | Api, "webhook-key", "HMAC key that signs webhooks (default: derived from --secret)", &Config::webhookKey,
          checkNonEmpty);
   if (auto* privateHooks = b.option<bool>(All | Api, "allow-private-webhooks",
@@ -213,6 +252,12 @@ void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
   b.text(Sfu | Turn | Fs, "apiserver", "host:port of the apiserver to register with", &Config::apiServer, checkServerAddress);
   b.text(All | Turn | Sfu, "ip", "Public IP announced to clients (TURN relay address, media candidates)", &Config::ip, checkIp);
   b.text(All | Fs, "directory", "Directory where the fsserver stores files", &Config::directory, checkNonEmpty);
+  sizeFlag(b, All | Api | Fs, "fs-max-file-size", "Largest file an upload may have, e.g. 500M or 2G (default 2G)",
+           &Config::fsMaxFileBytes, false);
+  sizeFlag(b, All | Fs, "fs-room-quota", "Bytes of files one room may store, e.g. 10G; 0: unlimited (default 10G)",
+           &Config::fsRoomQuotaBytes, true);
+  sizeFlag(b, All | Fs, "fs-total-quota", "Bytes of files the fsserver may store in all; 0: unlimited (default 0)",
+           &Config::fsTotalQuotaBytes, true);
   if (auto* port = b.option<int>(All | Turn, "port", "TURN listening port (UDP and TCP), default 3478",
                                  [](Config& c, const int& v) -> Result<void> {
                                    if (v < 1 || v > 65535) return makeError("invalid_flag", "--port: " + std::to_string(v) + " is not from 1 to 65535");
@@ -235,6 +280,11 @@ void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
                   return {};
                 });
 
+  b.option<std::string>(All | Sfu, "test-packet-loss",
+                        "Test hook: drop PERCENT of RTP, DIRECTION downlink or uplink (DIRECTION:PERCENT[,...]); "
+                        "release builds need MEETING_TEST_HOOKS=1",
+                        [](Config& c, const std::string& v) -> Result<void> { return parseTestPacketLoss(c, v); });
+
   // TURN relay (turnserver; `meeting all` runs it too).
   if (auto* loopback = b.option<bool>(All | Turn, "allow-loopback-peers", "Let TURN relay to 127.0.0.0/8 and ::1 (tests only)",
                                       [](Config& c, const bool& v) -> Result<void> { c.turnAllowLoopbackPeers = v; return {}; })) {
@@ -252,12 +302,6 @@ void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
                                  p2 == v.data() + v.size() && lo >= 1 && lo <= hi && hi <= 65535;
                           }
                           if (!ok) return makeError("invalid_flag", "--relay-ports: '" + v + "' is not MIN-MAX within 1-65535");
-  sizeFlag(b, All | Api | Fs, "fs-max-file-size", "Largest file an upload may have, e.g. 500M or 2G (default 2G)",
-           &Config::fsMaxFileBytes, false);
-  sizeFlag(b, All | Fs, "fs-room-quota", "Bytes of files one room may store, e.g. 10G; 0: unlimited (default 10G)",
-           &Config::fsRoomQuotaBytes, true);
-  sizeFlag(b, All | Fs, "fs-total-quota", "Bytes of files the fsserver may store in all; 0: unlimited (default 0)",
-           &Config::fsTotalQuotaBytes, true);
                           c.turnRelayPortMin = lo;
                           c.turnRelayPortMax = hi;
                           return {};
@@ -278,14 +322,6 @@ void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
                   c.turnPortTls = v;
                   return {};
                 });
-  // Seed 000 monitoring_enabled / report_password: the report at /monitoring/<report_password>.
-  b.text(All | Api, "report-password", "Password in the monitoring report's URL /monitoring/<password>",
-         &Config::reportPassword, checkNonEmpty);
-  if (auto* monitoring = b.option<bool>(All | Api | Sfu, "monitoring",
-                                        "Build the per-second monitoring report (default true; --monitoring=false turns it off)",
-                                        [](Config& c, const bool& v) -> Result<void> { c.monitoringEnabled = v; return {}; })) {
-    monitoring->expected(0, 1)->default_str("true");
-  }
   // TURN quotas (RFC 8656 §7.2: 486 per user, 508 in total; the lifetime cap of Allocate/Refresh).
   auto turnLimit = [&](const char* flag, const char* help, int lo, int hi, int Config::*member) {
     b.option<int>(All | Turn, flag, help, [flag, lo, hi, member](Config& c, const int& v) -> Result<void> {

@@ -67,6 +67,10 @@ struct Config {
   // --- Media plane (sfuserver) ---
   int mediaPort = 40000;         // worker i listens on UDP and TCP mediaPort + i; 0: ephemeral (tests)
   int mediaWorkers = 0;          // media worker threads; 0: one per core
+  // Test hook (--test-packet-loss): share of forwarded RTP the sfuserver drops on purpose, in
+  // percent, towards subscribers (downlink) and from publishers (uplink). 0: off.
+  int testLossDownlinkPercent = 0;
+  int testLossUplinkPercent = 0;
 
   // --- TURN relay (turnserver) ---
   bool turnAllowLoopbackPeers = false;  // relay to 127.0.0.0/8 and ::1 (tests, local benchmarks)
@@ -81,14 +85,14 @@ struct Config {
   int turnMaxAllocationsTotal = 5000;  // --total-quota: 508 beyond
   int turnMaxLifetime = 3600;          // --max-lifetime: seconds an allocation lives without Refresh
 
-  // --- Webhooks (apiserver) ---
-  std::string webhookKey;               // HMAC key of Meeting-Signature; empty: derived from the secret
-  bool allowPrivateWebhooks = false;    // webhook URLs may resolve to loopback/private/link-local
-
   // --- Files (fsserver; sizes in bytes) ---
   uint64_t fsMaxFileBytes = 2ull << 30;     // --fs-max-file-size: no single file above this
   uint64_t fsRoomQuotaBytes = 10ull << 30;  // --fs-room-quota: per room; 0: unlimited
   uint64_t fsTotalQuotaBytes = 0;           // --fs-total-quota: whole store; 0: unlimited
+
+  // --- Webhooks (apiserver) ---
+  std::string webhookKey;               // HMAC key of Meeting-Signature; empty: derived from the secret
+  bool allowPrivateWebhooks = false;    // webhook URLs may resolve to loopback/private/link-local
 
   // --- Operation ---
   std::string dataDir = "meeting-data";

@@ -70,6 +70,12 @@ Result<void> SfuService::start(app::ServiceContext& context) {
   }
   *running_ = true;
   secret_ = config.secret;
+  defaultSettings_.lossDownlinkPercent = config.testLossDownlinkPercent;
+  defaultSettings_.lossUplinkPercent = config.testLossUplinkPercent;
+  if (config.testLossDownlinkPercent > 0 || config.testLossUplinkPercent > 0) {
+    MLOG_WARN("test hook: dropping {}% of RTP towards subscribers and {}% from publishers on purpose",
+              config.testLossDownlinkPercent, config.testLossUplinkPercent);
+  }
   auto& metrics = MetricsRegistry::global();
   roomsGauge_ = &metrics.gauge("meeting_sfu_rooms", "Rooms hosted by this sfuserver");
   peersGauge_ = &metrics.gauge("meeting_sfu_peers", "Participants connected to rooms of this sfuserver");
@@ -77,21 +83,21 @@ Result<void> SfuService::start(app::ServiceContext& context) {
   addEchoRoutes(context.router);
   addRoomRoutes(context.router, config);
   startControlLink(context);
+  startSampling(context);
   return {};
 }
 
 void SfuService::stop() {
   if (!*running_) return;
   *running_ = false;
-  startSampling(context);
+  if (controlLoop_ && sampleTimer_ != 0) controlLoop_->cancel(sampleTimer_);
+  sampleTimer_ = 0;
 #if MEETING_SFU_CONTROL
   if (control_) control_->stop();
 #endif
   for (auto& slot : workers_) {
     std::promise<void> done;
     auto finished = done.get_future();
-  if (controlLoop_ && sampleTimer_ != 0) controlLoop_->cancel(sampleTimer_);
-  sampleTimer_ = 0;
     slot->worker->loop().post([&] {
       slot->echoSessions.clear();
       slot->rooms.clear();
@@ -153,9 +159,14 @@ void SfuService::addEchoRoutes(net::HttpRouter& router) {
 Room& SfuService::roomFor(WorkerSlot& slot, const std::string& name) {
   auto& room = slot.rooms[name];
   if (!room) {
-    RoomSettings settings;
+    RoomSettings settings = defaultSettings_;
     if (auto it = slot.roomSettings.find(name); it != slot.roomSettings.end()) settings = it->second;
     room = std::make_unique<Room>(*slot.worker, name, settings, [this](RoomEvent event) { reportEvent(std::move(event)); });
+    // The last participant's reconnect grace ran out: the room goes.
+    room->setOnEmpty([&slot, name, created = room.get()] {
+      auto it = slot.rooms.find(name);
+      if (it != slot.rooms.end() && it->second.get() == created && it->second->participantCount() == 0) slot.rooms.erase(it);
+    });
   }
   return *room;
 }
@@ -198,6 +209,7 @@ void SfuService::startControlLink([[maybe_unused]] app::ServiceContext& context)
   node.role = "sfu";
   node.wsUrl = (config.plainHttp ? "ws://" : "wss://") + node.address + "/rtc";
   node.capacity = static_cast<int64_t>(200 * workers_.size());
+  nodeId_ = node.id;
 
   auto onCommand = [this](const control::Command& command) -> control::CommandAck {
     control::CommandAck ack{command.id, true, {}};
@@ -205,11 +217,13 @@ void SfuService::startControlLink([[maybe_unused]] app::ServiceContext& context)
     WorkerSlot* slot = &workerForRoom(command.room);
     if (command.command == "add_peer") {
       kicked_.erase({command.room, command.peer});
-      RoomSettings settings;
+      RoomSettings settings = defaultSettings_;
       const auto& rc = command.roomConfig;
+      if (rc.is_object() && rc.contains("peer_disconnected_timeout") && rc["peer_disconnected_timeout"].is_number_unsigned()) {
+        settings.reconnectGrace = std::chrono::seconds(rc["peer_disconnected_timeout"].get<uint64_t>());
+      }
       if (rc.is_object() && rc.contains("max_peers") && rc["max_peers"].is_number_unsigned() && rc["max_peers"].get<uint64_t>() > 0) {
         settings.maxPeers = static_cast<size_t>(rc["max_peers"].get<uint64_t>());
-  nodeId_ = node.id;
       }
       if (rc.is_object() && rc.contains("video_codec") && rc["video_codec"].is_string()) {
         settings.videoCodec = parseVideoCodec(rc["video_codec"].get<std::string>()).value_or(VideoCodec::Any);
@@ -249,6 +263,7 @@ void SfuService::startControlLink([[maybe_unused]] app::ServiceContext& context)
     report.peers = peers_.load();
     report.rooms = rooms_.load();
     report.load = report.peers;
+    if (monitoringEnabled_) report.report = latestReport_;
     return report;
   };
   control_ = control::makeControlClient(context.controlLoop, context.controlHub, config.apiServer, config.secret, node,
@@ -258,21 +273,6 @@ void SfuService::startControlLink([[maybe_unused]] app::ServiceContext& context)
 #endif
 }
 
-SfuService::WorkerSlot& SfuService::workerForRoom(const std::string& room) {
-  // A room lives on one worker (design.md §2): the same name always lands on the same one.
-  return *workers_[std::hash<std::string>{}(room) % workers_.size()];
-}
-
-    if (monitoringEnabled_) report.report = latestReport_;
-void SfuService::addRoomRoutes(net::HttpRouter& router, const Config& config) {
-  router.addSync(http::verb::get, "/room/{name}", [](net::HttpRequestContext&) {
-    return net::textResponse(http::status::ok, std::string(web::embeddedFile("room.html")), "text/html; charset=utf-8");
-  });
-  if (config.secretGenerated) {
-    // Development only: with no --secret the all-in-one lets its own room page mint tokens.
-    // With a configured secret tokens come from the apiserver (POST /api/v1/rooms/{id}/peers).
-    router.addSync(http::verb::get, "/rtc/dev-token", [this](net::HttpRequestContext& request) {
-      auto room = request.queryValue("room");
 // One sampling round in flight: a sample per worker, filled on the control loop as they arrive.
 struct SfuService::SampleRound {
   std::vector<WorkerSample> samples;
@@ -346,6 +346,20 @@ void SfuService::finishRound(SampleRound& round) {
   latestReport_ = std::make_shared<const nlohmann::json>(std::move(report));
 }
 
+SfuService::WorkerSlot& SfuService::workerForRoom(const std::string& room) {
+  // A room lives on one worker (design.md §2): the same name always lands on the same one.
+  return *workers_[std::hash<std::string>{}(room) % workers_.size()];
+}
+
+void SfuService::addRoomRoutes(net::HttpRouter& router, const Config& config) {
+  router.addSync(http::verb::get, "/room/{name}", [](net::HttpRequestContext&) {
+    return net::textResponse(http::status::ok, std::string(web::embeddedFile("room.html")), "text/html; charset=utf-8");
+  });
+  if (config.secretGenerated) {
+    // Development only: with no --secret the all-in-one lets its own room page mint tokens.
+    // With a configured secret tokens come from the apiserver (POST /api/v1/rooms/{id}/peers).
+    router.addSync(http::verb::get, "/rtc/dev-token", [this](net::HttpRequestContext& request) {
+      auto room = request.queryValue("room");
       auto name = request.queryValue("name");
       if (room.empty() || room.size() > 128 || name.empty() || name.size() > 128) {
         return net::jsonError(http::status::bad_request, "invalid_field", "room and name are required (1 to 128 bytes)");
@@ -389,12 +403,23 @@ void SfuService::finishRound(SampleRound& round) {
     std::weak_ptr<net::WebSocketConnection> weak = connection;
     auto roomName = claims->room;
     auto identity = claims->identity;
-    slot->worker->loop().post([this, slot, id, weak, claims = *claims] {
+    bool resume = request.queryValue("resume") == "1";
+    slot->worker->loop().post([this, slot, id, weak, resume, claims = *claims] {
       slot->connections[id] = weak;
       auto* room = &roomFor(*slot, claims.room);
-      auto joined = room->join(claims, id, [weak](std::string text) {
-        if (auto c = weak.lock()) c->send(std::move(text));
-      });
+      uint64_t previous = room->connectionOf(claims.identity);
+      auto joined = room->join(
+          claims, id,
+          [weak](std::string text) {
+            if (auto c = weak.lock()) c->send(std::move(text));
+          },
+          resume);
+      if (joined && previous != 0 && previous != id) {
+        // Another connection of the same identity took over: the old one is closed.
+        if (auto old = slot->connections.find(previous); old != slot->connections.end()) {
+          if (auto c = old->second.lock()) c->close(4003, "replaced by a newer connection");
+        }
+      }
       if (!joined) {
         if (auto c = weak.lock()) {
           c->send(nlohmann::json{{"type", "error"}, {"code", joined.error().code}, {"message", joined.error().message}}.dump());
@@ -415,7 +440,7 @@ void SfuService::finishRound(SampleRound& round) {
         slot->connections.erase(id);
         auto it = slot->rooms.find(roomName);
         if (it == slot->rooms.end()) return;
-        it->second->leave(identity, "disconnected", id);
+        it->second->disconnect(identity, id);  // keeps its place for the reconnect grace
         if (it->second->participantCount() == 0) slot->rooms.erase(it);
       });
     });

@@ -73,6 +73,8 @@ class SfuService final : public app::Service {
   uint64_t nextSessionId_ = 1;
   uint64_t nextConnectionId_ = 1;
   std::string secret_;
+  // Rooms start from these (the test loss hook); the apiserver's room options come on top.
+  RoomSettings defaultSettings_;
   // Peers removed by the apiserver: their tokens stay refused (control loop only).
   std::set<std::pair<std::string, std::string>> kicked_;
   std::atomic<int64_t> peers_{0};
@@ -81,8 +83,6 @@ class SfuService final : public app::Service {
   Gauge* roomsGauge_ = nullptr;
   Gauge* peersGauge_ = nullptr;
   Gauge* tracksGauge_ = nullptr;
-#if MEETING_SFU_CONTROL
-  std::unique_ptr<api::control::ControlClient> control_;
   // Monitoring (control loop only).
   net::EventLoop* controlLoop_ = nullptr;
   net::TimerId sampleTimer_ = 0;
@@ -94,6 +94,8 @@ class SfuService final : public app::Service {
   std::string lastSummaryCounts_;
   std::string nodeId_ = "sfu";
   std::shared_ptr<const nlohmann::json> latestReport_;
+#if MEETING_SFU_CONTROL
+  std::unique_ptr<api::control::ControlClient> control_;
 #endif
   std::shared_ptr<bool> running_ = std::make_shared<bool>(false);
 };

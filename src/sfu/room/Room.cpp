@@ -135,9 +135,16 @@ json Room::describe(const Participant& p) const {
   return {{"identity", p.identity}, {"name", p.displayName}, {"tracks", tracks}};
 }
 
-Result<void> Room::join(const token::AccessClaims& claims, uint64_t connection, SendText send) {
+Result<void> Room::join(const token::AccessClaims& claims, uint64_t connection, SendText send, bool resumeRequested) {
   if (auto existing = participants_.find(claims.identity); existing != participants_.end()) {
-    // The same identity again (a new tab, or a reconnect): the old connection gives way.
+    auto& p = *existing->second;
+    if (resumeRequested) {
+      // Its place is still here (reconnect grace, or a tab taking over): nobody else notices.
+      p.grants = claims.grants;
+      resume(p, connection, std::move(send));
+      return {};
+    }
+    // The same identity again without asking to resume (a reloaded page): the old one gives way.
     leave(claims.identity, "replaced");
   }
   if (participants_.size() >= settings_.maxPeers) {
@@ -188,6 +195,7 @@ Result<void> Room::join(const token::AccessClaims& claims, uint64_t connection, 
   sendJson(p, {{"type", "joined"},
                {"protocol", ProtocolVersion},
                {"room", name_},
+               {"resumed", false},
                {"self", {{"identity", p.identity}, {"name", p.displayName}}},
                {"participants", others}});
   broadcast({{"type", "participantJoined"}, {"participant", describe(p)}}, &p);
@@ -223,6 +231,55 @@ void Room::leave(const std::string& identity, const std::string& reason, uint64_
     e.reason = reason;
     report(std::move(e));
   }
+  notifyIfEmpty();
+}
+
+void Room::disconnect(const std::string& identity, uint64_t connection) {
+  auto it = participants_.find(identity);
+  if (it == participants_.end() || it->second->connection != connection) return;
+  if (settings_.reconnectGrace.count() <= 0) return leave(identity, "disconnected", connection);
+  auto& p = *it->second;
+  p.connected = false;
+  p.connection = 0;
+  p.send = nullptr;
+  p.graceTimer = worker_.loop().runAfter(settings_.reconnectGrace, [this, alive = alive_, identity] {
+    if (!*alive) return;
+    auto held = participants_.find(identity);
+    if (held == participants_.end() || held->second->connected) return;
+    held->second->graceTimer = 0;
+    leave(identity, "timeout");
+  });
+  MLOG_INFO("room {}: {} lost its signaling connection; its place is kept for {} s", name_, identity,
+            settings_.reconnectGrace.count());
+}
+
+void Room::resume(Participant& p, uint64_t connection, SendText send) {
+  if (p.graceTimer) worker_.loop().cancel(p.graceTimer);
+  p.graceTimer = 0;
+  p.connected = true;
+  p.connection = connection;
+  p.send = std::move(send);
+  json others = json::array();
+  for (const auto& [identity, other] : participants_) {
+    if (other.get() != &p) others.push_back(describe(*other));
+  }
+  sendJson(p, {{"type", "joined"},
+               {"protocol", ProtocolVersion},
+               {"room", name_},
+               {"resumed", true},
+               {"self", describe(p)},
+               {"participants", others}});
+  // An offer may have been lost with the old connection: the subscribe side starts a new round.
+  p.offerOutstanding = false;
+  offerSubscriptions(p);
+  MLOG_INFO("room {}: {} resumed on a new signaling connection", name_, p.identity);
+}
+
+void Room::notifyIfEmpty() {
+  if (!participants_.empty() || !onEmpty_) return;
+  worker_.loop().post([alive = alive_, onEmpty = onEmpty_] {
+    if (*alive) onEmpty();
+  });
 }
 
 void Room::destroyParticipant(Participant& p) {
@@ -256,6 +313,10 @@ void Room::handleMessage(const std::string& identity, uint64_t connection, const
     onMute(p, message);
   } else if (type == "chat") {
     onChat(p, message);
+  } else if (type == "subscription") {
+    onSubscription(p, message);
+  } else if (type == "pause") {
+    onPause(p, message);
   } else if (type == "leave") {
     leave(identity, "left");
   } else if (type == "ping") {
@@ -332,9 +393,8 @@ void Room::removeTrack(Participant& p, const std::string& mid) {
   if (it == p.tracks.end()) return;
   auto track = std::move(it->second);
   p.tracks.erase(it);
-  for (auto* consumer : track->consumers) {
-    consumer->track = nullptr;
-    consumer->active = false;  // the section stays (mids are not reused) but goes inactive
+  for (auto* consumer : std::vector<Consumer*>(track->consumers)) {
+    endConsumer(*consumer);
     offerSubscriptions(*consumer->subscriber);
   }
   broadcast({{"type", "trackUnpublished"}, {"identity", p.identity}, {"trackId", track->id}}, nullptr);
@@ -437,6 +497,73 @@ void Room::onMute(Participant& p, const json& message) {
   sendError(p, "unknown_track", "you publish no track '" + trackId + "'");
 }
 
+Room::Track* Room::findTrack(const std::string& trackId) {
+  for (auto& [identity, participant] : participants_) {
+    for (auto& [mid, track] : participant->tracks) {
+      if (track->id == trackId) return track.get();
+    }
+  }
+  return nullptr;
+}
+
+Room::Consumer* Room::findConsumer(Participant& subscriber, const std::string& trackId) {
+  for (auto& consumer : subscriber.consumers) {
+    if (consumer->track && consumer->track->id == trackId) return consumer.get();
+  }
+  return nullptr;
+}
+
+void Room::endConsumer(Consumer& consumer) {
+  if (consumer.track) std::erase(consumer.track->consumers, &consumer);
+  consumer.track = nullptr;
+  consumer.active = false;  // the section stays (mids are not reused) but goes inactive
+}
+
+void Room::onSubscription(Participant& p, const json& message) {
+  auto trackId = stringField(message, "trackId");
+  if (!message.contains("subscribe") || !message["subscribe"].is_boolean()) {
+    return sendError(p, "bad_message", "subscription needs \"trackId\" and a boolean \"subscribe\"");
+  }
+  if (!p.grants.canSubscribe) return sendError(p, "forbidden", "this token may not subscribe");
+  Track* track = findTrack(trackId);
+  if (!track || track->publisher == &p) return sendError(p, "unknown_track", "no other participant's track '" + trackId + "'");
+  bool subscribed = message["subscribe"].get<bool>();
+  Consumer* consumer = findConsumer(p, trackId);
+  if (subscribed && !consumer) {
+    subscribe(p, *track);
+    offerSubscriptions(p);
+  } else if (!subscribed && consumer) {
+    endConsumer(*consumer);
+    offerSubscriptions(p);
+  }
+  consumer = findConsumer(p, trackId);
+  sendJson(p, {{"type", "subscriptionUpdated"},
+               {"trackId", trackId},
+               {"subscribed", subscribed},
+               {"paused", consumer && consumer->paused}});
+}
+
+void Room::onPause(Participant& p, const json& message) {
+  auto trackId = stringField(message, "trackId");
+  if (!message.contains("paused") || !message["paused"].is_boolean()) {
+    return sendError(p, "bad_message", "pause needs \"trackId\" and a boolean \"paused\"");
+  }
+  Consumer* consumer = findConsumer(p, trackId);
+  if (!consumer) return sendError(p, "unknown_track", "you receive no track '" + trackId + "'");
+  bool paused = message["paused"].get<bool>();
+  if (consumer->paused && !paused) requestKeyframe(*consumer->track, true);  // decoding restarts on a keyframe
+  consumer->paused = paused;
+  sendJson(p, {{"type", "subscriptionUpdated"}, {"trackId", trackId}, {"subscribed", true}, {"paused", paused}});
+}
+
+bool Room::dropForTest(int percent) {
+  // xorshift64: cheap, and good enough to spread test drops evenly.
+  lossRandom_ ^= lossRandom_ << 13;
+  lossRandom_ ^= lossRandom_ >> 7;
+  lossRandom_ ^= lossRandom_ << 17;
+  return static_cast<int>(lossRandom_ % 100) < percent;
+}
+
 void Room::onChat(Participant& p, const json& message) {
   auto text = stringField(message, "text");
   if (text.empty() || text.size() > MaxChatLength) {
@@ -473,6 +600,7 @@ Room::Track* Room::trackForPacket(Participant& p, const proto::rtp::RtpPacket& p
 }
 
 void Room::onRtp(Participant& p, proto::rtp::RtpPacket& packet) {
+  if (settings_.lossUplinkPercent > 0 && dropForTest(settings_.lossUplinkPercent)) return;
   Track* track = trackForPacket(p, packet);
   if (!track || packet.size() > PacketCache::MaxPacketSize) return;
   ++stats_.packetsIn;
@@ -481,7 +609,7 @@ void Room::onRtp(Participant& p, proto::rtp::RtpPacket& packet) {
     auto* transport = consumer->subscriber->subscribe;
     // Not before the subscriber knows the section: an unsignaled SSRC would be bound to another
     // section by the browser's payload-type demuxing.
-    if (!consumer->active || !consumer->negotiated || !transport ||
+    if (!consumer->active || consumer->paused || !consumer->negotiated || !transport ||
         transport->state() != TransportState::Connected)
       continue;
     std::copy(packet.data().begin(), packet.data().end(), scratch_.begin());
@@ -489,6 +617,8 @@ void Room::onRtp(Participant& p, proto::rtp::RtpPacket& packet) {
     if (!copy) return;
     copy->setSsrc(consumer->ssrc);
     consumer->cache->store(copy->sequenceNumber(), copy->data());
+    // The test hook drops after caching, as the network would: a NACK gets it back.
+    if (settings_.lossDownlinkPercent > 0 && dropForTest(settings_.lossDownlinkPercent)) continue;
     transport->sendRtp(scratch_, copy->size());
     ++stats_.packetsOut;
     stats_.bytesOut += copy->size();
@@ -527,10 +657,7 @@ void Room::onSubscriberRtcp(Participant& p, std::span<const uint8_t> compound) {
 void Room::requestKeyframe(Track& track, bool force) {
   auto* publish = track.publisher->publish;
   if (!publish || track.inSsrc == 0 || track.media.kind != sdp::MediaKind::Video) return;
-  auto now = worker_.loop().clock().now();
-  // Requests from many subscribers merge into one per interval (design.md §2).
-  if (!force && now - track.lastKeyframeRequest < KeyframeRequestInterval) return;
-  track.lastKeyframeRequest = now;
+  if (!track.keyframes.allow(worker_.loop().clock().now(), force)) return;
   ++stats_.keyframeRequests;
   sendKeyframeRequest(*publish, track.inSsrc);
 }

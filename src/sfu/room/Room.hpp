@@ -7,6 +7,7 @@
 // the subscriber's SRTP context. The signaling messages are in docs/protocol.md ("Rooms").
 //
 // Threading: a room and everything in it live on its worker's loop.
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -15,6 +16,8 @@
 #include <vector>
 
 #include "common/AccessToken.hpp"
+#include "sfu/KeyframeRequestLimiter.hpp"
+#include "sfu/MediaRelay.hpp"
 #include "sfu/MediaWorker.hpp"
 #include "sfu/PacketCache.hpp"
 #include "sfu/SdpNegotiation.hpp"
@@ -24,6 +27,12 @@ namespace meeting::sfu {
 struct RoomSettings {
   size_t maxPeers = 16;
   VideoCodec videoCodec = VideoCodec::Any;
+  /// How long a participant whose signaling connection dropped keeps its place (seed 004
+  /// peer_disconnected_timeout); a reconnect within it resumes without a leave/join for others.
+  std::chrono::seconds reconnectGrace{15};
+  /// Test hook (--test-packet-loss): percent of RTP dropped towards subscribers / from publishers.
+  int lossDownlinkPercent = 0;
+  int lossUplinkPercent = 0;
 };
 
 /// What a room reports to the apiserver (control link events, docs/control.md).
@@ -71,14 +80,20 @@ class Room {
   Room(const Room&) = delete;
   Room& operator=(const Room&) = delete;
 
-  /// Adds a participant (or replaces the connection of one with the same identity). Returns an
-  /// error (room_full ...) without changing anything when it cannot join.
-  /// `connection` identifies the signaling connection: messages and a close from an older
-  /// connection of the same identity are ignored.
-  Result<void> join(const token::AccessClaims& claims, uint64_t connection, SendText send);
+  /// Adds a participant. Returns an error (room_full ...) without changing anything when it
+  /// cannot join. `connection` identifies the signaling connection: messages and a close from an
+  /// older connection of the same identity are ignored. When the identity is already here:
+  /// with `resume` the new connection takes over its place (transports, tracks, subscriptions;
+  /// the others see nothing), otherwise the old one leaves ("replaced") and a new one joins.
+  Result<void> join(const token::AccessClaims& claims, uint64_t connection, SendText send, bool resume = false);
   /// Removes a participant (if `connection` is still its current one, or 0): its tracks end for
   /// everyone and the others are told.
   void leave(const std::string& identity, const std::string& reason, uint64_t connection = 0);
+  /// The signaling connection of a participant closed without a leave: it keeps its place for
+  /// the reconnect grace, then leaves ("timeout").
+  void disconnect(const std::string& identity, uint64_t connection);
+  /// Called (posted on the loop) when the last participant has gone, so the owner can drop the room.
+  void setOnEmpty(std::function<void()> onEmpty) { onEmpty_ = std::move(onEmpty); }
   /// One signaling message from a participant's connection.
   void handleMessage(const std::string& identity, uint64_t connection, const std::string& text);
 
@@ -104,6 +119,7 @@ class Room {
     uint32_t rtxSsrc = 0;
     uint16_t rtxSequence = 0;
     bool active = true;
+    bool paused = false;       // the subscriber paused it: nothing is sent, the section stays
     bool negotiated = false;   // the subscriber applied an offer with this section: media may flow
     uint64_t offeredIn = 0;    // the subscribe-offer version that first carried it
     std::unique_ptr<PacketCache> cache;
@@ -116,7 +132,7 @@ class Room {
     std::string source;  // camera, microphone, screen, screen_audio
     bool muted = false;
     uint32_t inSsrc = 0;
-    TimePoint lastKeyframeRequest{};
+    KeyframeRequestLimiter keyframes{KeyframeRequestInterval};
     std::vector<Consumer*> consumers;
   };
 
@@ -136,12 +152,23 @@ class Room {
     uint64_t offerVersion = 0;
     uint16_t dataStream = 0;
     bool dataOpen = false;
+    bool connected = true;      // false while its signaling connection is gone (reconnect grace)
+    net::TimerId graceTimer = 0;
   };
 
   void onPublish(Participant& p, const nlohmann::json& message);
   void onSubscribeAnswer(Participant& p, const nlohmann::json& message);
   void onMute(Participant& p, const nlohmann::json& message);
   void onChat(Participant& p, const nlohmann::json& message);
+  void onSubscription(Participant& p, const nlohmann::json& message);
+  void onPause(Participant& p, const nlohmann::json& message);
+  void resume(Participant& p, uint64_t connection, SendText send);
+  Track* findTrack(const std::string& trackId);
+  Consumer* findConsumer(Participant& subscriber, const std::string& trackId);
+  void endConsumer(Consumer& consumer);
+  /// The loss test hook: true when this packet is to be dropped.
+  bool dropForTest(int percent);
+  void notifyIfEmpty();
   void addTrack(Participant& p, const ReceivedMedia& media, const nlohmann::json& info);
   void removeTrack(Participant& p, const std::string& mid);
   void subscribe(Participant& subscriber, Track& track);
@@ -168,6 +195,8 @@ class Room {
 
   RoomEventSink events_;
   RoomStats stats_;
+  std::function<void()> onEmpty_;
+  uint64_t lossRandom_ = 0x9E3779B97F4A7C15ull;
   std::map<std::string, std::unique_ptr<Participant>> participants_;
   std::array<uint8_t, PacketCache::MaxPacketSize + WebRtcTransport::SrtpHeadroom> scratch_{};
   std::array<uint8_t, PacketCache::MaxPacketSize + WebRtcTransport::SrtpHeadroom> rtxScratch_{};

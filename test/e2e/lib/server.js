@@ -80,7 +80,7 @@ async function startMeeting(options = {}) {
   const mediaArgs = role === 'all' || role === 'sfuserver' ? ['--media-port', '0', '--media-workers', '1'] : [];
   const fullArgs = [role, '--listen', `127.0.0.1:${port}`, '--data', dataDir, ...mediaArgs,
     '--log-level', process.env.MEETING_E2E_LOG_LEVEL || 'debug', ...turnArgs, ...args];
-  const child = spawn(binaryPath(), fullArgs, { stdio: ['ignore', log, log] });
+  const child = spawn(binaryPath(), fullArgs, { stdio: ['ignore', log, log], env: { ...process.env, ...(options.env || {}) } });
   const baseUrl = `https://127.0.0.1:${port}`;
   let exited = null;
   child.on('exit', (code, signal) => { exited = { code, signal }; });
