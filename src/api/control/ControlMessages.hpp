@@ -40,7 +40,7 @@ struct LoadReport {
   int64_t peers = 0;
   /// The server's monitoring report (docs/operations.md "Monitoring"): a JSON object, or null
   /// when the server's monitoring is off. Shared and immutable, so registry copies are cheap.
-  std::shared_ptr<const nlohmann::json> report;
+  std::shared_ptr<const nlohmann::json> report = nullptr;
 };
 
 struct TrackInfo {
