@@ -69,9 +69,12 @@ Result<void> WebRtcTransport::setRemote(const RemoteTransportParameters& remote)
     }
     if (localRestartPending_) {
       // The answer to our ICE-restart offer: the browser's new ufrag completes it; our new
-      // credentials were made by prepareIceRestart() and are in the offer it answers.
-      localRestartPending_ = false;
-      ice_.setRemoteUfrag(remote.iceUfrag);
+      // credentials were made by prepareIceRestart() and are in the offer it answers. The same
+      // ufrag as before means an answer to an offer made before the restart: still pending.
+      if (remote.iceUfrag != remote_.iceUfrag) {
+        localRestartPending_ = false;
+        ice_.setRemoteUfrag(remote.iceUfrag);
+      }
     } else if (remote.iceUfrag != remote_.iceUfrag) {
       restartIce(remote.iceUfrag);  // the browser restarted ICE in its offer
     }

@@ -109,7 +109,8 @@ class WebRtcTransport {
   /// transport when a participant resumes): new local credentials now, for the next offer
   /// (localIce() returns them too). Checks with the old credentials keep working until the
   /// first check with the new ones succeeds, so media keeps flowing. The answer's new remote
-  /// ufrag, given to setRemote(), completes the restart without generating yet another set.
+  /// ufrag, given to setRemote(), completes the restart without generating yet another set
+  /// (an answer still naming the old remote ufrag answers an earlier offer: still pending).
   /// Called again before that answer, it returns the same pending credentials. Before the
   /// first setRemote() there is nothing to restart: it returns the current credentials.
   const IceCredentials& prepareIceRestart();

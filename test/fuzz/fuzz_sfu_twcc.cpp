@@ -64,7 +64,8 @@ void writer(const uint8_t* data, size_t size) {
   if (before) payload.assign(before->payload().begin(), before->payload().end());
   const size_t n = sfu::writeTransportSequence(buffer, length, id, 0xA55A, 16);
   if (n == 0) return;
-  if (!before || n < length || n > length + 8 || n + 16 > buffer.size()) std::abort();
+  // In place keeps the length; adding the element must leave the SRTP reserve free.
+  if (!before || n < length || n > length + 8 || (n > length && n + 16 > buffer.size())) std::abort();
   auto after = proto::rtp::RtpPacket::parse(buffer, n);
   if (!after || proto::rtp::readTransportSequence(*after, id) != 0xA55A) std::abort();
   if (after->payloadSize() != payload.size() ||

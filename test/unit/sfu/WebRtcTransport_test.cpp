@@ -160,6 +160,11 @@ TEST_F(WebRtcTransportTest, ServerInitiatedIceRestartKeepsOldCredentialsUntilThe
   // Consent checks on the old pair still work while the offer is out.
   EXPECT_TRUE(check(old, "browser1"));
 
+  // An answer to an offer made before the restart (same remote ufrag) does not end it.
+  ASSERT_TRUE(transport_->setRemote(remote("browser1")));
+  EXPECT_TRUE(transport_->iceRestartPending());
+  EXPECT_EQ(transport_->localIce(), fresh);
+
   // The answer brings the browser's new ufrag: no new local credentials.
   ASSERT_TRUE(transport_->setRemote(remote("browser2")));
   EXPECT_EQ(transport_->localIce(), fresh);
