@@ -55,7 +55,8 @@ void sendKeyframeRequest(WebRtcTransport& publisher, uint32_t mediaSsrc) {
   if (rtcp::Pli::build(writer, FeedbackSenderSsrc, mediaSsrc)) publisher.sendRtcp(buffer, writer.size());
 }
 
-void forwardSenderReport(std::span<const uint8_t> senderReport, uint32_t ssrc, WebRtcTransport& subscriber) {
+void forwardSenderReport(std::span<const uint8_t> senderReport, uint32_t ssrc, WebRtcTransport& subscriber,
+                         const SenderReportRewrite* rewrite) {
   if (senderReport.size() < 28) return;
   std::array<uint8_t, 28 + WebRtcTransport::SrtpHeadroom> sr{};
   std::copy(senderReport.begin(), senderReport.begin() + 28, sr.begin());
@@ -64,6 +65,17 @@ void forwardSenderReport(std::span<const uint8_t> senderReport, uint32_t ssrc, W
   sr[3] = 6;     // 7 words
   ByteWriter writer(std::span<uint8_t>(sr.data() + 4, 4));
   writer.writeU32(ssrc);
+  if (rewrite) {
+    // Layout (RFC 3550 §6.4.1): SSRC, NTP (8), RTP timestamp at 16, packet count 20, octets 24.
+    ByteReader reader(std::span<const uint8_t>(sr.data() + 16, 4));
+    uint32_t timestamp = 0;
+    (void)reader.readU32(timestamp);
+    timestamp += rewrite->timestampOffset;
+    ByteWriter counts(std::span<uint8_t>(sr.data() + 16, 12));
+    counts.writeU32(timestamp);
+    counts.writeU32(rewrite->packetCount);
+    counts.writeU32(rewrite->octetCount);
+  }
   subscriber.sendRtcp(sr, 28);
 }
 

@@ -40,7 +40,15 @@ void sendKeyframeRequest(WebRtcTransport& publisher, uint32_t mediaSsrc);
 /// Passes a publisher's sender report on as `ssrc`: timestamps pass through unchanged, so the
 /// NTP/RTP pair stays valid for lip sync (RFC 3550 §6.4.1); the report blocks (about the
 /// sender's own reception) are dropped.
-void forwardSenderReport(std::span<const uint8_t> senderReport, uint32_t ssrc, WebRtcTransport& subscriber);
+/// With `rewrite`, the RTP timestamp is shifted by the consumer's timestamp offset and the packet
+/// and octet counts are the consumer's own (RFC 3550 §6.4.1: the sender's counts for this SSRC).
+struct SenderReportRewrite {
+  uint32_t timestampOffset = 0;
+  uint32_t packetCount = 0;
+  uint32_t octetCount = 0;
+};
+void forwardSenderReport(std::span<const uint8_t> senderReport, uint32_t ssrc, WebRtcTransport& subscriber,
+                         const SenderReportRewrite* rewrite = nullptr);
 
 /// Answers a NACK for `sequenceNumber` from `cache`: as RTX (RFC 4588) when `rtx` is set,
 /// otherwise the packet again. `scratch` and `rtxScratch` are the caller's buffers.

@@ -8,6 +8,8 @@
 #include "common/Log.hpp"
 #include "proto/sdp/SdpParser.hpp"
 #include "proto/sdp/SdpWriter.hpp"
+#include "proto/rtp/Rtx.hpp"
+#include "sfu/KeyframeDetector.hpp"
 #include "sfu/MediaRelay.hpp"
 
 namespace meeting::sfu {
@@ -76,6 +78,7 @@ Room::Room(MediaWorker& worker, std::string name, RoomSettings settings, RoomEve
 
 Room::~Room() {
   *alive_ = false;
+  if (nackTimer_) worker_.loop().cancel(nackTimer_);
   for (auto& [identity, participant] : participants_) {
     for (const auto& [mid, track] : participant->tracks) {
       auto ended = roomEvent("track_unpublished", identity);
@@ -365,7 +368,15 @@ void Room::addTrack(Participant& p, const ReceivedMedia& media, const json& info
   track->id = randomId("TR_");
   track->publisher = &p;
   track->media = media;
-  if (!media.ssrcs.empty()) track->inSsrc = media.ssrcs.front().ssrc;
+  if (!media.ssrcs.empty()) {
+    track->inSsrc = media.ssrcs.front().ssrc;
+    track->inRtxSsrc = media.ssrcs.front().rtxSsrc.value_or(0);
+  }
+  if (media.kind == sdp::MediaKind::Video) {
+    track->videoCodec = parseVideoCodec(media.codec.name);
+    track->nacks = std::make_unique<NackGenerator>();
+    if (!nackTimer_) nackTimer_ = worker_.loop().runEvery(NackInterval, [this] { sendNacks(); });
+  }
   auto source = info.is_object() ? stringField(info, "source") : std::string{};
   track->source =
       validSource(source) ? source : (media.kind == sdp::MediaKind::Audio ? "microphone" : "camera");
@@ -413,6 +424,7 @@ void Room::subscribe(Participant& subscriber, Track& track) {
   consumer->ssrc = randomSsrc();
   if (track.media.rtx) consumer->rtxSsrc = randomSsrc();
   consumer->cache = std::make_unique<PacketCache>(track.media.kind == sdp::MediaKind::Video ? 512 : 32);
+  consumer->rewriter = std::make_unique<StreamRewriter>(track.media.codec.clockRate > 0 ? track.media.codec.clockRate : 90000);
   auto& section = consumer->section;
   section.mid = consumer->mid;
   section.kind = track.media.kind;
@@ -551,7 +563,12 @@ void Room::onPause(Participant& p, const json& message) {
   Consumer* consumer = findConsumer(p, trackId);
   if (!consumer) return sendError(p, "unknown_track", "you receive no track '" + trackId + "'");
   bool paused = message["paused"].get<bool>();
-  if (consumer->paused && !paused) requestKeyframe(*consumer->track, true);  // decoding restarts on a keyframe
+  if (consumer->paused && !paused) {
+    consumer->rewriter->resume();  // continues without a gap in sequence numbers or a jump in time
+    requestKeyframe(*consumer->track, true);  // decoding restarts on a keyframe
+  } else if (paused) {
+    consumer->rewriter->pause();
+  }
   consumer->paused = paused;
   sendJson(p, {{"type", "subscriptionUpdated"}, {"trackId", trackId}, {"subscribed", true}, {"paused", paused}});
 }
@@ -583,16 +600,24 @@ void Room::onChat(Participant& p, const json& message) {
   }
 }
 
-Room::Track* Room::trackForPacket(Participant& p, const proto::rtp::RtpPacket& packet) {
-  uint32_t ssrc = packet.ssrc();
+Room::Track* Room::trackForPacket(Participant& p, const proto::rtp::RtpPacket& packet, bool& retransmission) {
+  retransmission = false;
+  const uint32_t ssrc = packet.ssrc();
+  const uint8_t payloadType = packet.payloadType();
+  auto isRtx = [payloadType](const Track& t) { return t.media.rtx && t.media.rtx->payloadType == payloadType; };
   for (auto& [mid, track] : p.tracks) {
-    if (track->inSsrc == ssrc)
-      return track->media.codec.payloadType == packet.payloadType() ? track.get() : nullptr;
+    if (track->inSsrc == ssrc) return track->media.codec.payloadType == payloadType ? track.get() : nullptr;
+    if (track->inRtxSsrc != 0 && track->inRtxSsrc == ssrc) {
+      retransmission = true;
+      return isRtx(*track) ? track.get() : nullptr;
+    }
   }
   for (auto& [mid, track] : p.tracks) {  // no a=ssrc: the mid extension names the section
-    if (track->inSsrc != 0 || track->media.codec.payloadType != packet.payloadType()) continue;
-    if (carriesMid(packet, track->media.extmaps, mid)) {
-      track->inSsrc = ssrc;
+    bool media = track->inSsrc == 0 && track->media.codec.payloadType == payloadType;
+    bool repair = track->inRtxSsrc == 0 && isRtx(*track);
+    if ((media || repair) && carriesMid(packet, track->media.extmaps, mid)) {
+      (media ? track->inSsrc : track->inRtxSsrc) = ssrc;
+      retransmission = !media;
       return track.get();
     }
   }
@@ -601,22 +626,43 @@ Room::Track* Room::trackForPacket(Participant& p, const proto::rtp::RtpPacket& p
 
 void Room::onRtp(Participant& p, proto::rtp::RtpPacket& packet) {
   if (settings_.lossUplinkPercent > 0 && dropForTest(settings_.lossUplinkPercent)) return;
-  Track* track = trackForPacket(p, packet);
+  bool retransmission = false;
+  Track* track = trackForPacket(p, packet, retransmission);
   if (!track || packet.size() > PacketCache::MaxPacketSize) return;
+  auto now = worker_.loop().clock().now();
+  if (!retransmission) return forward(*track, packet, now);
+  // A retransmission the publisher sent for our NACK: unwrapped, it continues as the packet it
+  // replaces (RFC 4588 §4). Padding-only RTX (bandwidth probes) has nothing to recover.
+  if (track->inSsrc == 0) return;
+  auto recovered = proto::rtp::recoverFromRtx(packet, track->media.codec.payloadType, track->inSsrc, recovered_);
+  if (recovered) forward(*track, *recovered, now);
+}
+
+void Room::forward(Track& track, proto::rtp::RtpPacket& packet, TimePoint now) {
   ++stats_.packetsIn;
   stats_.bytesIn += packet.size();
-  for (auto* consumer : track->consumers) {
+  if (track.nacks) {
+    track.nacks->onPacket(packet.sequenceNumber(), now);
+    if (track.videoCodec && isKeyframe(*track.videoCodec, packet.payload())) track.nacks->onKeyframe(packet.sequenceNumber());
+  }
+  for (auto* consumer : track.consumers) {
     auto* transport = consumer->subscriber->subscribe;
     // Not before the subscriber knows the section: an unsignaled SSRC would be bound to another
     // section by the browser's payload-type demuxing.
     if (!consumer->active || consumer->paused || !consumer->negotiated || !transport ||
         transport->state() != TransportState::Connected)
       continue;
+    auto rewritten = consumer->rewriter->rewrite(packet.ssrc(), packet.sequenceNumber(), packet.timestamp(), now);
+    if (!rewritten) continue;  // older than what this subscriber's stream started with
     std::copy(packet.data().begin(), packet.data().end(), scratch_.begin());
     auto copy = proto::rtp::RtpPacket::parse(std::span<uint8_t>(scratch_), packet.size());
     if (!copy) return;
     copy->setSsrc(consumer->ssrc);
-    consumer->cache->store(copy->sequenceNumber(), copy->data());
+    copy->setSequenceNumber(rewritten->sequence);
+    copy->setTimestamp(rewritten->timestamp);
+    consumer->cache->store(rewritten->sequence, copy->data());
+    ++consumer->packetsSent;
+    consumer->octetsSent += static_cast<uint32_t>(copy->payloadSize());
     // The test hook drops after caching, as the network would: a NACK gets it back.
     if (settings_.lossDownlinkPercent > 0 && dropForTest(settings_.lossDownlinkPercent)) continue;
     transport->sendRtp(scratch_, copy->size());
@@ -625,13 +671,34 @@ void Room::onRtp(Participant& p, proto::rtp::RtpPacket& packet) {
   }
 }
 
+void Room::sendNacks() {
+  auto now = worker_.loop().clock().now();
+  for (auto& [identity, p] : participants_) {
+    if (!p->publish || p->publish->state() != TransportState::Connected) continue;
+    for (auto& [mid, track] : p->tracks) {
+      if (!track->nacks || track->inSsrc == 0) continue;
+      // Too much lost to repair packet by packet: a keyframe starts the picture over.
+      if (track->nacks->consumeKeyframeNeeded()) requestKeyframe(*track, true);
+      size_t count = track->nacks->collect(now, PublisherRtt, lost_);
+      if (count == 0) continue;
+      size_t size = writeNackPacket(nackPacket_, FeedbackSenderSsrc, track->inSsrc, std::span<const uint16_t>(lost_.data(), count));
+      if (size == 0) continue;
+      p->publish->sendRtcp(nackPacket_, size);
+      stats_.nacksSent += count;
+    }
+  }
+}
+
 void Room::onPublisherRtcp(Participant& p, std::span<const uint8_t> compound) {
   forEachSenderReport(compound, [&p](uint32_t ssrc, std::span<const uint8_t> report) {
     for (auto& [mid, track] : p.tracks) {
       if (track->inSsrc != ssrc) continue;
       for (auto* consumer : track->consumers) {
-        if (consumer->subscriber->subscribe)
-          forwardSenderReport(report, consumer->ssrc, *consumer->subscriber->subscribe);
+        // Only once its stream runs from this source: the timestamp offset is known then.
+        if (!consumer->subscriber->subscribe || !consumer->rewriter->started() || consumer->rewriter->source() != ssrc)
+          continue;
+        SenderReportRewrite rewrite{consumer->rewriter->translateTimestamp(0), consumer->packetsSent, consumer->octetsSent};
+        forwardSenderReport(report, consumer->ssrc, *consumer->subscriber->subscribe, &rewrite);
       }
     }
   });

@@ -7,7 +7,9 @@
 // the subscriber's SRTP context. The signaling messages are in docs/protocol.md ("Rooms").
 //
 // Threading: a room and everything in it live on its worker's loop.
+#include <array>
 #include <chrono>
+#include <optional>
 #include <functional>
 #include <map>
 #include <memory>
@@ -19,6 +21,8 @@
 #include "sfu/KeyframeRequestLimiter.hpp"
 #include "sfu/MediaRelay.hpp"
 #include "sfu/MediaWorker.hpp"
+#include "sfu/NackGenerator.hpp"
+#include "sfu/StreamRewriter.hpp"
 #include "sfu/PacketCache.hpp"
 #include "sfu/SdpNegotiation.hpp"
 
@@ -73,6 +77,11 @@ class Room {
   using SendText = std::function<void(std::string)>;
 
   static constexpr size_t MaxChatLength = 2000;
+  /// How often lost publisher packets are looked at and NACKed.
+  static constexpr auto NackInterval = std::chrono::milliseconds(20);
+  /// The round trip to a publisher, for NACK retry spacing. Not measured yet (no RTT estimate
+  /// from RTCP XR/RR here); 50 ms retries quickly on a LAN and still only ~20 times a second.
+  static constexpr auto PublisherRtt = std::chrono::milliseconds(50);
   static constexpr int ProtocolVersion = 1;
 
   Room(MediaWorker& worker, std::string name, RoomSettings settings, RoomEventSink events = nullptr);
@@ -122,7 +131,10 @@ class Room {
     bool paused = false;       // the subscriber paused it: nothing is sent, the section stays
     bool negotiated = false;   // the subscriber applied an offer with this section: media may flow
     uint64_t offeredIn = 0;    // the subscribe-offer version that first carried it
-    std::unique_ptr<PacketCache> cache;
+    std::unique_ptr<PacketCache> cache;  // by the sequence numbers the subscriber sees
+    std::unique_ptr<StreamRewriter> rewriter;  // one continuous stream whatever the source does
+    uint32_t packetsSent = 0;  // for its sender reports
+    uint32_t octetsSent = 0;
   };
 
   struct Track {
@@ -132,6 +144,9 @@ class Room {
     std::string source;  // camera, microphone, screen, screen_audio
     bool muted = false;
     uint32_t inSsrc = 0;
+    uint32_t inRtxSsrc = 0;  // the publisher's retransmissions (RFC 4588), when it has RTX
+    std::optional<VideoCodec> videoCodec;
+    std::unique_ptr<NackGenerator> nacks;  // video: asks the publisher for what did not arrive
     KeyframeRequestLimiter keyframes{KeyframeRequestInterval};
     std::vector<Consumer*> consumers;
   };
@@ -179,7 +194,9 @@ class Room {
   void onData(Participant& p, bool binary, std::span<const uint8_t> data);
   void requestKeyframe(Track& track, bool force);
   void retransmit(Consumer& consumer, uint16_t sequenceNumber);
-  Track* trackForPacket(Participant& p, const proto::rtp::RtpPacket& packet);
+  Track* trackForPacket(Participant& p, const proto::rtp::RtpPacket& packet, bool& retransmission);
+  void forward(Track& track, proto::rtp::RtpPacket& packet, TimePoint now);
+  void sendNacks();
   void destroyParticipant(Participant& p);
   void broadcast(const nlohmann::json& message, const Participant* except);
   void sendJson(Participant& p, const nlohmann::json& message);
@@ -197,6 +214,10 @@ class Room {
   RoomStats stats_;
   std::function<void()> onEmpty_;
   uint64_t lossRandom_ = 0x9E3779B97F4A7C15ull;
+  net::TimerId nackTimer_ = 0;
+  std::array<uint16_t, 64> lost_{};
+  std::array<uint8_t, 512 + WebRtcTransport::SrtpHeadroom> nackPacket_{};
+  std::array<uint8_t, PacketCache::MaxPacketSize + WebRtcTransport::SrtpHeadroom> recovered_{};
   std::map<std::string, std::unique_ptr<Participant>> participants_;
   std::array<uint8_t, PacketCache::MaxPacketSize + WebRtcTransport::SrtpHeadroom> scratch_{};
   std::array<uint8_t, PacketCache::MaxPacketSize + WebRtcTransport::SrtpHeadroom> rtxScratch_{};
