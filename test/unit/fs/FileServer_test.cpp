@@ -597,15 +597,15 @@ TEST(FileServer, UnconfirmedUploadsAreRemovedAfterTheirBound) {
   constexpr int64_t Grace = 60;
   FsServer s(clock, Grace);
   const int64_t start = wallSeconds(clock);
-  auto put = [&](const std::string& body) {
+  auto put = [&](const std::string& body, int64_t exp) {
     auto id = su::newFileId();
-    auto res = net::httpRequest(http::verb::put, s.url(filePath(id, grantQuery(su::Operation::Upload, id, "room-1", 1 << 20, start + 300))),
+    auto res = net::httpRequest(http::verb::put, s.url(filePath(id, grantQuery(su::Operation::Upload, id, "room-1", 1 << 20, exp))),
                                 body, withHeaders({{"Content-Type", "text/plain"}}));
     EXPECT_TRUE(res && res->result_int() == 201);
     return id;
   };
-  const std::string kept = put("confirmed by the apiserver");
-  const std::string orphan = put("never confirmed");
+  const std::string kept = put("confirmed by the apiserver", start + 300);
+  const std::string orphan = put("never confirmed", start + 300);
   ASSERT_EQ(s.files().store().find(orphan)->confirmBy, start + 300 + Grace);
   EXPECT_EQ(s.files().store().roomUsage("room-1"), 26u + 15u);
 
@@ -642,8 +642,8 @@ TEST(FileServer, UnconfirmedUploadsAreRemovedAfterTheirBound) {
 
   // The bound is in the sidecar: an upload left unconfirmed while the server was down goes at the
   // next start, a confirmed one stays.
-  const std::string late = put("stored just before a restart");
-  clock.advance(std::chrono::seconds(Grace + 1));
+  const std::string late = put("stored just before a restart", wallSeconds(clock) + 10);
+  clock.advance(std::chrono::seconds(10 + Grace));
   s.restart();
   EXPECT_FALSE(s.files().store().find(late));
   EXPECT_FALSE(stdfs::exists(s.dir() + "/files/" + late));
