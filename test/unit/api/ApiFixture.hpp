@@ -90,7 +90,7 @@ class FakeNode {
             commands_.push_back(c);
             return control::CommandAck{c.id, true, ""};
           },
-          [] { return control::LoadReport{1, 1, 1}; }, 50ms);
+          [] { return control::LoadReport{1, 1, 1, nullptr}; }, 50ms);
       client_->start();
       started.set_value();
     });

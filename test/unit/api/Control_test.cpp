@@ -28,7 +28,7 @@ TEST(ControlMessages, RoundTripEveryType) {
 
   ControlMessage load;
   load.type = T::Load;
-  load.load = {42, 3, 40};
+  load.load = {42, 3, 40, nullptr};
   EXPECT_EQ(roundTrip(load).load.peers, 40);
 
   ControlMessage ev;
@@ -132,7 +132,7 @@ class ControlLinkTest : public ApiFixture {
             raw->commands.push_back(command);
             return control::CommandAck{command.id, command.command != "delete_room", "refused in test"};
           },
-          [] { return control::LoadReport{7, 2, 7}; });
+          [] { return control::LoadReport{7, 2, 7, nullptr}; });
       raw->client->start();
       started.set_value();
     });
