@@ -1,5 +1,7 @@
 #include "api/ApiService.hpp"
 
+#include <atomic>
+
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -12,6 +14,7 @@
 #include "api/Monitoring.hpp"
 #include "api/PeerRegistry.hpp"
 #include "api/RestApi.hpp"
+#include "api/RoomJanitor.hpp"
 #include "api/control/ControlHub.hpp"
 #include "api/control/NodeRegistry.hpp"
 #include "api/db/DbExecutor.hpp"
@@ -92,11 +95,11 @@ class ApiService final : public app::Service {
     webhooks_->start();
     startMail(options.publicUrl);
     rest_->registerRoutes(context.router);
-    context.controlHub = hub_.get();
     if (config_.monitoringEnabled && !config_.reportPassword.empty()) {
       addMonitoringRoute(context.router, *registry_, SystemClock::instance(), config_.reportPassword);
       MLOG_INFO("apiserver: monitoring report at /monitoring/<report_password>");
     }
+    context.controlHub = hub_.get();
 
     if (options_.bootstrapApiKey) {
       if (auto r = ensureDefaultApiKey(*storage_, config_.dataDir, std::cout); !r) {
@@ -107,8 +110,21 @@ class ApiService final : public app::Service {
     }
 
     loop_ = &context.controlLoop;
+    janitor_ = std::make_unique<RoomJanitor>(*storage_, *peers_, RoomJanitor::Actions{
+        [this](const std::string& room) {
+          if (auto removed = rest_->removeRoom(room); !removed) MLOG_WARN("room {}: purge failed: {}", room, removed.error().message);
+        },
+        [this](const std::string& room, const std::string& peer) { rest_->removePeer(room, peer); }});
     sweepTimer_ = loop_->runEvery(std::chrono::seconds(1), [this] {
       for (const auto& id : registry_->sweep()) MLOG_WARN("control: {} silent for {} s, marked down", id, DownAfter.count());
+      // Database work off the control loop, in order, one sweep at a time.
+      if (!janitorBusy_.exchange(true)) {
+        bool queued = events_->post([this] {
+          janitor_->sweep(SystemClock::instance().wallMicros() / 1000);
+          janitorBusy_ = false;
+        });
+        if (!queued) janitorBusy_ = false;
+      }
     });
     return {};
   }
@@ -156,6 +172,8 @@ class ApiService final : public app::Service {
   std::unique_ptr<db::DbExecutor> events_;
   std::unique_ptr<control::NodeRegistry> registry_;
   std::unique_ptr<PeerRegistry> peers_;
+  std::unique_ptr<RoomJanitor> janitor_;
+  std::atomic<bool> janitorBusy_{false};
   std::unique_ptr<EventRecorder> recorder_;
   std::unique_ptr<control::ControlHub> hub_;
   std::unique_ptr<Allocator> allocator_;

@@ -136,11 +136,11 @@ void RestApi::registerRoutes(net::HttpRouter& router) {
   route(router, verb::get, "/sessions/{session_id}/feedback", &RestApi::listFeedback);
   route(router, verb::post, "/sessions/{session_id}/feedback", &RestApi::addFeedback);
   route(router, verb::get, "/nodes", &RestApi::listNodes);
+  route(router, verb::get, "/monitoring", &RestApi::getMonitoring);
   route(router, verb::get, "/fsserver", &RestApi::allocateFs);
   route(router, verb::post, "/rooms/{room_id}/files", &RestApi::createUpload, Auth::ApiKeyOrRoomToken);
   route(router, verb::get, "/rooms/{room_id}/files", &RestApi::listRoomFiles, Auth::ApiKeyOrRoomToken);
   route(router, verb::post, "/files/{file_id}/complete", &RestApi::completeUpload, Auth::ApiKeyOrRoomToken);
-  route(router, verb::get, "/monitoring", &RestApi::getMonitoring);
   route(router, verb::get, "/files/{file_id}", &RestApi::getFileInfo, Auth::ApiKeyOrRoomToken);
   route(router, verb::delete_, "/files/{file_id}", &RestApi::deleteFile, Auth::ApiKeyOrRoomToken);
   router.addWebSocket(std::string(ApiPrefix) + "/control", deps_.hub.webSocketRoute());

@@ -79,6 +79,12 @@ class RestApi {
   /// Call before serving. Without it no mail is queued.
   void setInvitations(mail::InvitationSink* sink) { invitations_ = sink; }
 
+  /// Deletes a room as DELETE /rooms/{id} does: webhook, its peers' tokens refused, its
+  /// sfuserver told to close it. A not_found error when there is no such room.
+  Result<void> removeRoom(const std::string& roomId);
+  /// Removes a peer as DELETE /rooms/{id}/peers/{peer} does (kick). False when unknown.
+  bool removePeer(const std::string& roomId, const std::string& peerId);
+
  private:
   using Handler = net::HttpResponse (RestApi::*)(const ApiRequest&);
   /// Which credentials a route takes.
@@ -97,10 +103,10 @@ class RestApi {
   net::HttpResponse deletePeer(const ApiRequest& r);
   net::HttpResponse currentSession(const ApiRequest& r);
   net::HttpResponse listNodes(const ApiRequest& r);
-  net::HttpResponse allocateFs(const ApiRequest& r);
-  // Meetings and history (MeetingRoutes.cpp).
   /// The cluster monitoring report (Monitoring.cpp), for `meeting ctl stats` with an API key.
   net::HttpResponse getMonitoring(const ApiRequest& r);
+  net::HttpResponse allocateFs(const ApiRequest& r);
+  // Meetings and history (MeetingRoutes.cpp).
   net::HttpResponse createMeeting(const ApiRequest& r);
   net::HttpResponse listMeetings(const ApiRequest& r);
   net::HttpResponse getMeeting(const ApiRequest& r);

@@ -90,9 +90,14 @@ net::HttpResponse RestApi::getRoom(const ApiRequest& r) {
 net::HttpResponse RestApi::deleteRoom(const ApiRequest& r) {
   const std::string& id = r.params.at("room_id");
   if (!isValidId(id)) return fieldError("room_id", "not a valid id");
+  if (auto removed = removeRoom(id); !removed) return storageError(removed.error());
+  return net::HttpResponse{http::status::no_content, 11};
+}
+
+Result<void> RestApi::removeRoom(const std::string& id) {
   auto room = deps_.storage.getRoom(id);
-  if (!room) return storageError(room.error());
-  if (auto deleted = deps_.storage.deleteRoom(id); !deleted) return storageError(deleted.error());
+  if (!room) return room.error();
+  if (auto deleted = deps_.storage.deleteRoom(id); !deleted) return deleted.error();
   // Their tokens stay valid until they expire: refuse them on the file routes from now on.
   for (const auto& peer : deps_.peers.list(id)) {
     deps_.peers.revoke(id, peer.id, nowSeconds(), nowSeconds() + options_.tokenTtl.count());
@@ -106,7 +111,7 @@ net::HttpResponse RestApi::deleteRoom(const ApiRequest& r) {
     command.room = id;
     deps_.hub.sendCommand(node->info.id, command);
   }
-  return net::HttpResponse{http::status::no_content, 11};
+  return {};
 }
 
 net::HttpResponse RestApi::addPeer(const ApiRequest& r) {
@@ -220,9 +225,12 @@ net::HttpResponse RestApi::deletePeer(const ApiRequest& r) {
   const std::string& peerId = r.params.at("peer_id");
   if (!isValidId(roomId)) return fieldError("room_id", "not a valid id");
   if (!isValidId(peerId)) return fieldError("peer_id", "not a valid id");
-  if (!deps_.peers.remove(roomId, peerId)) {
-    return errorResponse(http::status::not_found, "not_found", "no such peer in this room");
-  }
+  if (!removePeer(roomId, peerId)) return errorResponse(http::status::not_found, "not_found", "no such peer in this room");
+  return net::HttpResponse{http::status::no_content, 11};
+}
+
+bool RestApi::removePeer(const std::string& roomId, const std::string& peerId) {
+  if (!deps_.peers.remove(roomId, peerId)) return false;
   // Its token stays valid until it expires: the file routes refuse it from now on (the sfuserver
   // refuses it on /rtc after remove_peer).
   deps_.peers.revoke(roomId, peerId, nowSeconds(), nowSeconds() + options_.tokenTtl.count());
@@ -237,7 +245,7 @@ net::HttpResponse RestApi::deletePeer(const ApiRequest& r) {
       deps_.hub.sendCommand(node->info.id, command);
     }
   }
-  return net::HttpResponse{http::status::no_content, 11};
+  return true;
 }
 
 void RestApi::setWebhooks(webhook::WebhookSink* sink, bool allowPrivateUrls) {

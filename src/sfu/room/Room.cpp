@@ -272,8 +272,10 @@ void Room::resume(Participant& p, uint64_t connection, SendText send) {
                {"resumed", true},
                {"self", describe(p)},
                {"participants", others}});
-  // An offer may have been lost with the old connection: the subscribe side starts a new round.
+  // An offer may have been lost with the old connection: the subscribe side starts a new round,
+  // on a fresh ICE path (the client may be on another network now; it restarts its publish side).
   p.offerOutstanding = false;
+  if (p.subscribe && !p.consumers.empty()) p.subscribe->prepareIceRestart();
   offerSubscriptions(p);
   MLOG_INFO("room {}: {} resumed on a new signaling connection", name_, p.identity);
 }
