@@ -222,8 +222,10 @@ void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
   b.text(Servers, "listen", "HTTPS listener host:port (all-in-one default 127.0.0.1:8443)", &Config::listen, checkHostPort);
   b.text(Servers, "log-level", "Log level: 0-5 or off, error, warn, info, debug, trace", &Config::logLevel,
          [](const std::string& v) { auto r = log::parseLevel(v); return r ? std::string{} : r.error().message; });
-  b.option<bool>(Servers, "http", "Serve plain HTTP instead of HTTPS (behind a TLS-terminating proxy)",
-                 [](Config& c, const bool& v) -> Result<void> { c.plainHttp = v; return {}; });
+  if (auto* http = b.option<bool>(Servers, "http", "Serve plain HTTP instead of HTTPS (behind a TLS-terminating proxy)",
+                                  [](Config& c, const bool& v) -> Result<void> { c.plainHttp = v; return {}; })) {
+    http->expected(0, 1)->default_str("true");  // a bare flag means true
+  }
 
   b.text(Servers & ~Alloc, "secret", "Cluster secret: signs tokens, TURN credentials, file URLs, control link", &Config::secret, checkNonEmpty);
   b.text(All | Api, "mysqlAddress", "MySQL/MariaDB host:port (default: SQLite in the data folder)", &Config::mysqlAddress, checkHostPort);
