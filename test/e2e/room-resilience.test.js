@@ -99,6 +99,19 @@ module.exports = async function roomResilienceTest() {
       console.log(`  ${names[i]} under 5% downlink loss: ${packets} video packets, ${nacks} NACKs sent, ${video.map(v => v.frames).join('/')} frames decoded`);
     }
 
+    // Data messages: reliable and lossy, relayed to everyone else on the channel of the same kind.
+    await pages[0].waitForFunction(() => window.room.dc.readyState === 'open' && window.room.lossy.readyState === 'open', null, { timeout: 10000 });
+    for (const page of pages.slice(1)) {
+      await page.waitForFunction(() => window.room.dc.readyState === 'open' && window.room.lossy.readyState === 'open', null, { timeout: 10000 });
+    }
+    await pages[0].evaluate(() => { window.room.sendData('reliable hello'); window.room.sendData('lossy hello', { lossy: true }); });
+    for (const page of pages.slice(1)) {
+      await page.waitForFunction(() => window.room.data.some(d => d.channel === 'data' && d.data === 'reliable hello') &&
+        window.room.data.some(d => d.channel === 'lossy' && d.data === 'lossy hello'), null, { timeout: 10000 });
+    }
+    assert.strictEqual(await pages[0].evaluate(() => window.room.data.length), 0, 'the sender must not get its own data back');
+    console.log('  data messages relayed to ben and cy on the reliable and the lossy channel');
+
     // ben's signaling drops; he comes back on a new connection and the others never see him leave.
     const eventsBefore = await Promise.all([pages[0], pages[2]].map(page => page.evaluate(() => window.room.events.length)));
     await pages[1].evaluate(() => window.room.dropSignaling());

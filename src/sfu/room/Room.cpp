@@ -169,12 +169,12 @@ Result<void> Room::join(const token::AccessClaims& claims, uint64_t connection, 
     sendJson(p,
              {{"type", "transportState"}, {"transport", "publish"}, {"state", std::string(toString(state))}});
   };
-  publishCallbacks.onDataChannelOpen = [&p](uint16_t stream, const DataChannelParameters&) {
-    p.dataStream = stream;
-    p.dataOpen = true;
+  publishCallbacks.onDataChannelOpen = [&p](uint16_t stream, const DataChannelParameters& parameters) {
+    if (p.dataChannels.size() < MaxDataChannels) p.dataChannels[stream] = parameters.label;
   };
-  publishCallbacks.onDataChannelMessage = [this, &p](uint16_t, bool binary, std::span<const uint8_t> data) {
-    onData(p, binary, data);
+  publishCallbacks.onDataChannelClosed = [&p](uint16_t stream) { p.dataChannels.erase(stream); };
+  publishCallbacks.onDataChannelMessage = [this, &p](uint16_t stream, bool binary, std::span<const uint8_t> data) {
+    onData(p, stream, binary, data);
   };
   p.publish = &worker_.createTransport(std::move(publishCallbacks));
 
@@ -743,16 +743,22 @@ void Room::retransmit(Consumer& consumer, uint16_t sequenceNumber) {
                       rtxScratch_);
 }
 
-void Room::onData(Participant& p, bool binary, std::span<const uint8_t> data) {
+void Room::onData(Participant& p, uint16_t stream, bool binary, std::span<const uint8_t> data) {
   if (!p.grants.canPublishData) return;
-  // Relayed outside the SCTP callback; every other participant gets it on its own channel.
+  auto channel = p.dataChannels.find(stream);
+  if (channel == p.dataChannels.end()) return;
+  // Relayed outside the SCTP callback; every other participant gets it on its channel with the
+  // same label (same reliability), else on its first one.
   std::vector<uint8_t> copy(data.begin(), data.end());
-  std::string from = p.identity;
-  worker_.loop().post([this, alive = alive_, from, binary, copy = std::move(copy)] {
+  worker_.loop().post([this, alive = alive_, from = p.identity, label = channel->second, binary, copy = std::move(copy)] {
     if (!*alive) return;
     for (auto& [identity, other] : participants_) {
-      if (identity == from || !other->dataOpen || !other->publish) continue;
-      other->publish->sendData(other->dataStream, binary, copy);
+      if (identity == from || other->dataChannels.empty() || !other->publish) continue;
+      uint16_t target = other->dataChannels.begin()->first;
+      for (const auto& [otherStream, otherLabel] : other->dataChannels) {
+        if (otherLabel == label) target = otherStream;
+      }
+      other->publish->sendData(target, binary, copy);
     }
   });
 }

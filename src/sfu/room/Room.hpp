@@ -77,6 +77,8 @@ class Room {
   using SendText = std::function<void(std::string)>;
 
   static constexpr size_t MaxChatLength = 2000;
+  /// Data channels one participant may have open (each costs an SCTP stream and a map entry).
+  static constexpr size_t MaxDataChannels = 16;
   /// How often lost publisher packets are looked at and NACKed.
   static constexpr auto NackInterval = std::chrono::milliseconds(20);
   /// The round trip to a publisher, for NACK retry spacing. Not measured yet (no RTT estimate
@@ -165,8 +167,9 @@ class Room {
     bool offerOutstanding = false;
     bool renegotiate = false;
     uint64_t offerVersion = 0;
-    uint16_t dataStream = 0;
-    bool dataOpen = false;
+    // Data channels the client opened on its publish transport, by SCTP stream: a message is
+    // relayed on each receiver's channel of the same label (so "lossy" stays lossy).
+    std::map<uint16_t, std::string> dataChannels;
     bool connected = true;      // false while its signaling connection is gone (reconnect grace)
     net::TimerId graceTimer = 0;
   };
@@ -191,7 +194,7 @@ class Room {
   void onRtp(Participant& p, proto::rtp::RtpPacket& packet);
   void onPublisherRtcp(Participant& p, std::span<const uint8_t> compound);
   void onSubscriberRtcp(Participant& p, std::span<const uint8_t> compound);
-  void onData(Participant& p, bool binary, std::span<const uint8_t> data);
+  void onData(Participant& p, uint16_t stream, bool binary, std::span<const uint8_t> data);
   void requestKeyframe(Track& track, bool force);
   void retransmit(Consumer& consumer, uint16_t sequenceNumber);
   Track* trackForPacket(Participant& p, const proto::rtp::RtpPacket& packet, bool& retransmission);
