@@ -3,6 +3,8 @@
 // and the participant on the sfuserver), then /monitoring/<password>, `meeting ctl stats` in a
 // tmux pane, `meeting ctl rooms` and `meeting ctl kick`.
 #include <gtest/gtest.h>
+
+#include "ChildProcess.hpp"
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -28,32 +30,14 @@
 #include "app/Ctl.hpp"
 #include "net/HttpClient.hpp"
 
-extern char** environ;
 using namespace std::chrono_literals;
 using nlohmann::json;
 namespace http = meeting::net::http;
 
 namespace {
 
-uint16_t freeTcpPort() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
-
-pid_t spawnLogged(const std::vector<std::string>& args, const std::string& logFile) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, logFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = 0;
-  posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  return pid;
-}
+using meeting::test::freeTcpPort;
+using meeting::test::spawnLogged;
 
 // Runs a shell command, returns its exit code and output.
 std::pair<int, std::string> shell(const std::string& command) {
