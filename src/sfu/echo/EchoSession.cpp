@@ -185,9 +185,7 @@ void EchoSession::onSubscriberRtcp(std::span<const uint8_t> compound) {
 
 void EchoSession::requestKeyframe(Stream& stream, bool force) {
   if (!publish_ || stream.inSsrc == 0 || stream.media.kind != sdp::MediaKind::Video) return;
-  auto now = worker_.loop().clock().now();
-  if (!force && now - stream.lastKeyframeRequest < KeyframeRequestInterval) return;
-  stream.lastKeyframeRequest = now;
+  if (!stream.keyframes.allow(worker_.loop().clock().now(), force)) return;
   sendKeyframeRequest(*publish_, stream.inSsrc);
 }
 

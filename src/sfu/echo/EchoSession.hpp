@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "sfu/KeyframeRequestLimiter.hpp"
+#include "sfu/MediaRelay.hpp"
 #include "sfu/MediaWorker.hpp"
 #include "sfu/PacketCache.hpp"
 #include "sfu/SdpNegotiation.hpp"
@@ -40,7 +42,7 @@ class EchoSession {
     uint32_t outRtxSsrc = 0;
     uint16_t rtxSequence = 0;
     std::unique_ptr<PacketCache> cache;
-    TimePoint lastKeyframeRequest{};
+    KeyframeRequestLimiter keyframes{KeyframeRequestInterval};
   };
 
   void onPublishOffer(const std::string& sdp);
