@@ -17,6 +17,9 @@ namespace {
 // Bumped if the canonical string ever changes, so old URLs fail closed instead of meaning
 // something else.
 constexpr std::string_view CanonicalTag = "meeting-fs-v1";
+// Grants with a subject get their own tag, so a v1 string (no subject line) can never be read as
+// one with a subject or the other way round; grants without one keep the v1 string and old URLs.
+constexpr std::string_view CanonicalSubjectTag = "meeting-fs-v2";
 constexpr size_t MacBytes = 32;       // SHA-256
 constexpr size_t MaxFieldBytes = 256;  // any one decoded value
 
@@ -28,12 +31,28 @@ bool isUnreserved(char c) {
 }
 
 std::string canonical(std::string_view op, std::string_view id, std::string_view room, uint64_t maxBytes,
-                      int64_t expiresAt) {
+                      int64_t expiresAt, std::string_view subject) {
   std::string s;
-  s.reserve(CanonicalTag.size() + op.size() + id.size() + room.size() + 48);
-  s.append(CanonicalTag).append("\n").append(op).append("\n").append(id).append("\n").append(room).append("\n");
+  s.reserve(CanonicalSubjectTag.size() + op.size() + id.size() + room.size() + subject.size() + 48);
+  s.append(subject.empty() ? CanonicalTag : CanonicalSubjectTag).append("\n");
+  s.append(op).append("\n").append(id).append("\n").append(room).append("\n");
   s.append(std::to_string(maxBytes)).append("\n").append(std::to_string(expiresAt));
+  if (!subject.empty()) s.append("\n").append(subject);  // no '\n' inside: isValidSubject
   return s;
+}
+
+// RFC 3986 §2.1: everything outside the unreserved set is percent-encoded.
+void appendEncoded(std::string& out, std::string_view value) {
+  static constexpr char Hex[] = "0123456789ABCDEF";
+  for (unsigned char c : value) {
+    if (isUnreserved(static_cast<char>(c))) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(Hex[c >> 4]);
+      out.push_back(Hex[c & 15]);
+    }
+  }
 }
 
 std::array<unsigned char, MacBytes> mac(std::string_view data, std::string_view secret) {
@@ -123,6 +142,14 @@ bool isValidRoom(std::string_view room) {
   return true;
 }
 
+bool isValidSubject(std::string_view subject) {
+  if (subject.size() > MaxSubjectBytes) return false;
+  for (unsigned char c : subject) {
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
 static bool isValidResource(std::string_view id) { return id == MinutesId || isValidFileId(id); }
 
 Result<std::string> sign(const Grant& grant, std::string_view secret) {
@@ -130,12 +157,14 @@ Result<std::string> sign(const Grant& grant, std::string_view secret) {
   if (!isValidResource(grant.id)) return fail(errc::Malformed, "id: not a file id or \"minutes\"");
   if (!isValidRoom(grant.room)) return fail(errc::Malformed, "room: not a valid room id");
   if (grant.expiresAt <= 0) return fail(errc::Malformed, "exp: must be positive");
+  if (!isValidSubject(grant.subject)) return fail(errc::Malformed, "sub: too long or has control characters");
   auto op = operationName(grant.op);
-  auto m = mac(canonical(op, grant.id, grant.room, grant.maxBytes, grant.expiresAt), secret);
+  auto m = mac(canonical(op, grant.id, grant.room, grant.maxBytes, grant.expiresAt, grant.subject), secret);
   std::string sig = token::base64UrlEncode(std::string_view(reinterpret_cast<const char*>(m.data()), m.size()));
   std::string q;
   q.append("op=").append(op).append("&id=").append(grant.id).append("&room=").append(grant.room);
   q.append("&max=").append(std::to_string(grant.maxBytes)).append("&exp=").append(std::to_string(grant.expiresAt));
+  if (!grant.subject.empty()) appendEncoded(q.append("&sub="), grant.subject);
   q.append("&sig=").append(sig);
   return q;
 }
@@ -156,6 +185,7 @@ Result<Fields> parseQuery(std::string_view query) {
     else if (key == "max") slot = &f.max;
     else if (key == "exp") slot = &f.exp;
     else if (key == "sig") slot = &f.sig;
+    else if (key == "sub") slot = &f.sub;
     if (!slot) continue;  // other parameters (e.g. a file name) are not ours to judge
     if (slot->has_value()) return fail(errc::Malformed, std::string(key) + ": given twice");
     auto value = decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
@@ -179,15 +209,19 @@ Result<Grant> verify(const Fields& f, Operation expected, std::string_view expec
   if (!isValidRoom(*f.room)) return fail(errc::Malformed, "room: not a valid room id");
   if (!parseDecimal(*f.max, g.maxBytes)) return fail(errc::Malformed, "max: not a decimal size");
   if (!parseDecimal(*f.exp, g.expiresAt)) return fail(errc::Malformed, "exp: not a decimal time");
+  // An empty sub= is not a way to a second spelling of "no subject": refused.
+  if (f.sub && (f.sub->empty() || !isValidSubject(*f.sub))) return fail(errc::Malformed, "sub: not a valid subject");
+  const std::string_view subject = f.sub ? std::string_view(*f.sub) : std::string_view{};
   auto given = token::base64UrlDecode(*f.sig);
   if (!given || given->size() != MacBytes) return fail(errc::Malformed, "sig: not a base64url HMAC-SHA256");
-  auto want = mac(canonical(*f.op, *f.id, *f.room, g.maxBytes, g.expiresAt), secret);
+  auto want = mac(canonical(*f.op, *f.id, *f.room, g.maxBytes, g.expiresAt, subject), secret);
   // RFC 2104 §5 / timing: CRYPTO_memcmp takes the same time wherever the first difference is.
   if (CRYPTO_memcmp(want.data(), given->data(), MacBytes) != 0) {
     return fail(errc::BadSignature, "the signature does not match the URL");
   }
   g.id = *f.id;
   g.room = *f.room;
+  g.subject = std::string(subject);
   if (nowSeconds >= g.expiresAt) return fail(errc::Expired, "the URL expired");
   if (g.op != expected) {
     return fail(errc::WrongOperation, "the URL grants " + std::string(operationName(g.op)) + ", not " +

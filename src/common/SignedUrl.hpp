@@ -3,10 +3,10 @@
 // room's minutes) with a size limit and an expiry, as query parameters MACed with HMAC-SHA256
 // under the cluster --secret (design.md §6); the fsserver verifies them before touching disk.
 //
-//   op=upload&id=<32 hex>&room=<room>&max=<bytes>&exp=<unix seconds>&sig=<base64url MAC>
+//   op=upload&id=<32 hex>&room=<room>&max=<bytes>&exp=<unix seconds>[&sub=<who>]&sig=<base64url MAC>
 //
-// The MAC covers a canonical string of every field (version tag, op, id, room, max, exp joined by
-// '\n'), so no field can be changed, dropped or moved to another URL. Verification is bounded,
+// The MAC covers a canonical string of every field (version tag, op, id, room, max, exp and, when
+// present, sub, joined by '\n'), so no field can be changed, dropped or moved to another URL. Verification is bounded,
 // never throws, compares MACs in constant time and reports one stable code per failure.
 #include <cstdint>
 #include <optional>
@@ -29,6 +29,10 @@ struct Grant {
   std::string room;        ///< the room the resource belongs to (quota, minutes)
   uint64_t maxBytes = 0;   ///< upload size limit; 0 for other operations
   int64_t expiresAt = 0;   ///< Unix seconds; the URL is refused from this second on
+  /// Who the grant was made for (an upload's uploader, a minutes save's author), as the apiserver
+  /// authenticated them; empty: nobody in particular. Signed like the rest, so the fsserver can
+  /// record it as fact.
+  std::string subject;
 };
 
 /// Stable error codes carried in Error::code.
@@ -44,6 +48,7 @@ inline constexpr const char* NoSecret = "signature_no_secret";       ///< empty 
 
 inline constexpr size_t FileIdLength = 32;        ///< 128 random bits in hex
 inline constexpr size_t MaxRoomBytes = 128;
+inline constexpr size_t MaxSubjectBytes = 200;    ///< printable UTF-8 (no control characters)
 inline constexpr size_t MaxQueryBytes = 2048;     ///< longer queries are refused before parsing
 inline constexpr std::string_view MinutesId = "minutes";
 
@@ -54,6 +59,8 @@ std::optional<Operation> parseOperation(std::string_view name);
 bool isValidFileId(std::string_view id);
 /// True for a room id we accept in a grant: 1..MaxRoomBytes printable ASCII, no '/', '\\', '%'.
 bool isValidRoom(std::string_view room);
+/// True for a grant subject: at most MaxSubjectBytes, no control characters (empty is valid).
+bool isValidSubject(std::string_view subject);
 
 /// The signed query string for `grant` (without a leading '?'). Fails on an empty secret or a
 /// grant whose fields are out of syntax.
@@ -62,7 +69,7 @@ Result<std::string> sign(const Grant& grant, std::string_view secret);
 /// The raw fields of a query string, split on '&' and '=' and percent-decoded; unknown keys are
 /// ignored, a repeated known key makes the query malformed.
 struct Fields {
-  std::optional<std::string> op, id, room, max, exp, sig;
+  std::optional<std::string> op, id, room, max, exp, sig, sub;
 };
 Result<Fields> parseQuery(std::string_view query);
 

@@ -138,7 +138,8 @@ FileServer::FileServer(FileServerOptions options, std::shared_ptr<FileStore> sto
       denied_(MetricsRegistry::global().counter("meeting_fs_denied_total", "Requests refused for their signature")),
       swept_(MetricsRegistry::global().counter("meeting_fs_unconfirmed_removed_total",
                                                "Uploads removed because the apiserver never confirmed them")),
-      storedBytes_(MetricsRegistry::global().gauge("meeting_fs_stored_bytes", "Bytes stored (and reserved)")) {
+      storedBytes_(MetricsRegistry::global().gauge("meeting_fs_stored_bytes", "Bytes stored (and reserved)")),
+      bytesOut_(MetricsRegistry::global().counter("meeting_fs_sent_bytes_total", "Download body bytes sent (finished responses)")) {
   storedBytes_.set(static_cast<double>(store_->totalUsage()));
 }
 
@@ -178,6 +179,7 @@ std::optional<net::HttpResponse> FileServer::authorize(const net::HttpRequestCon
   take("max", fields.max);
   take("exp", fields.exp);
   take("sig", fields.sig);
+  take("sub", fields.sub);
   auto verified = repeated ? Result<signedurl::Grant>(makeError(signedurl::errc::Malformed, "a signed field is repeated"))
                            : signedurl::verify(fields, op, id, options_.secret, clock_.wallMicros() / 1'000'000);
   if (verified) {
@@ -196,8 +198,15 @@ FileServer::StreamVerdict FileServer::upload(net::HttpRequestContext& ctx) {
   FileMeta draft;
   draft.id = id;
   draft.room = grant.room;
+  // Who uploads is what the apiserver signed, never a parameter the client could change: an
+  // unsigned `by` beside it is an attempt to pass as someone else.
+  if (ctx.query.count("by")) {
+    denied_.inc();
+    return net::jsonError(http::status::forbidden, signedurl::errc::BadSignature,
+                          "the uploader is the URL's signed subject; an unsigned 'by' is refused");
+  }
   draft.name = ctx.queryValue("name").substr(0, MaxDisplayBytes);
-  draft.uploader = ctx.queryValue("by").substr(0, MaxDisplayBytes);
+  draft.uploader = grant.subject;
   draft.contentType = normalizeContentType(std::string_view(ctx.request[http::field::content_type]));
   // Until the apiserver confirms it (after the client's complete call), the file is on probation.
   draft.confirmBy = grant.expiresAt + options_.confirmGraceSeconds;
@@ -236,7 +245,7 @@ void FileServer::download(net::HttpRequestContext& ctx, net::HttpResponder respo
   if (inm != ctx.request.end() && ifNoneMatchMatches(std::string_view(inm->value()), etag)) {
     return respond(base(http::status::not_modified));
   }
-  auto body = std::make_shared<net::FileBody>();
+  auto body = trackedBody();
   body->fd = ::open(store_->dataPath(id).c_str(), O_RDONLY | O_CLOEXEC);
   if (body->fd < 0) return respond(net::jsonError(http::status::not_found, errc::NotFound, "no such file"));
   downloads_.inc();
@@ -285,6 +294,29 @@ void FileServer::download(net::HttpRequestContext& ctx, net::HttpResponder respo
   res.set(http::field::content_disposition, contentDisposition(meta->name, inlineOk && ctx.queryValue("inline") == "1"));
   if (size > 0) body->pieces.push_back({{}, 0, size});
   respond.sendFile(std::move(res), std::move(body));
+}
+
+std::shared_ptr<net::FileBody> FileServer::trackedBody() {
+  auto active = downloadsActive_;
+  Counter* sent = &bytesOut_;  // a process-wide registry counter: outlives every server
+  active->fetch_add(1, std::memory_order_relaxed);
+  return std::shared_ptr<net::FileBody>(new net::FileBody, [active, sent](net::FileBody* body) {
+    sent->inc(body->size());
+    active->fetch_sub(1, std::memory_order_relaxed);
+    delete body;
+  });
+}
+
+FsLoad FileServer::load() const {
+  const auto usage = store_->usage();
+  FsLoad l;
+  l.uploadsInProgress = usage.uploadsInProgress;
+  l.downloadsInProgress = downloadsActive_->load(std::memory_order_relaxed);
+  l.bytesIn = bytesIn_.value();
+  l.bytesOut = bytesOut_.value();
+  l.storedFiles = usage.files;
+  l.storedBytes = usage.bytes;
+  return l;
 }
 
 net::HttpResponse FileServer::remove(net::HttpRequestContext& ctx) {
@@ -369,6 +401,12 @@ void FileServer::saveMinutes(net::HttpRequestContext& ctx, net::HttpResponder re
   if (grant.room != room) {
     return respond(net::jsonError(http::status::forbidden, signedurl::errc::WrongResource, "the URL names another room"));
   }
+  // The author, like an uploader, comes from the signature only.
+  if (ctx.query.count("by")) {
+    denied_.inc();
+    return respond(net::jsonError(http::status::forbidden, signedurl::errc::BadSignature,
+                                  "the author is the URL's signed subject; an unsigned 'by' is refused"));
+  }
   auto base = strictNumber(ctx.queryValue("base"));
   if (!base) {
     return respond(net::jsonError(http::status::bad_request, "invalid_field",
@@ -379,7 +417,7 @@ void FileServer::saveMinutes(net::HttpRequestContext& ctx, net::HttpResponder re
   }
   // The write fsyncs: off the HTTP loop.
   boost::asio::post(pool_, [this, room, base = *base, text = ctx.request.body(),
-                            author = ctx.queryValue("by").substr(0, MaxDisplayBytes), respond] {
+                            author = grant.subject, respond] {
     auto saved = minutes_.save(room, base, text, author);
     if (!saved) {
       if (saved.error().code == errc::Conflict) {

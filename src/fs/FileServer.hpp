@@ -2,18 +2,21 @@
 // The fsserver's HTTP endpoints under /fs/v1, every one authorized by a signed URL
 // (common/SignedUrl.hpp) and nothing else:
 //
-//   PUT    /fs/v1/files/{id}?<upload grant>[&name=&by=]   streamed upload -> 201 {id, sha256, size, ...}
+//   PUT    /fs/v1/files/{id}?<upload grant>[&name=]      streamed upload -> 201 {id, sha256, size, ...}
 //   GET    /fs/v1/files/{id}?<download grant>             download (HEAD, ETag/304, Range/206/416)
 //   DELETE /fs/v1/files/{id}?<delete grant>               -> 204
 //   POST   /fs/v1/files/{id}/confirm?<confirm grant>      the apiserver recorded it -> 200 {id, sha256, size, ...}
 //   GET    /fs/v1/rooms/{room}/minutes?<minutes-read>[&version=N]
 //   GET    /fs/v1/rooms/{room}/minutes/versions?<minutes-read>
-//   PUT    /fs/v1/rooms/{room}/minutes?<minutes-write>&base=N[&by=]   -> 201, or 409 on conflict
+//   PUT    /fs/v1/rooms/{room}/minutes?<minutes-write>&base=N   -> 201, or 409 on conflict
+//
+// The uploader of a file and the author of a minutes version are the grant's signed subject.
 //
 // Uploads stream to the store through a 64 KiB buffer; fsync and rename run on a small worker
 // pool, never on the HTTP loop. Downloads stream from the file in 64 KiB pieces.
 #include <boost/asio/thread_pool.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -41,6 +44,17 @@ struct FileServerOptions {
   int64_t confirmGraceSeconds = 7200;
 };
 
+/// What the fsserver reports on the control link every second (FsService turns the byte counts
+/// into rates). Byte counts are process-wide (the /metrics counters).
+struct FsLoad {
+  uint64_t uploadsInProgress = 0;
+  uint64_t downloadsInProgress = 0;  ///< responses with a file body not yet finished
+  uint64_t bytesIn = 0;              ///< upload bytes received so far
+  uint64_t bytesOut = 0;             ///< download body bytes of finished responses so far
+  uint64_t storedFiles = 0;
+  uint64_t storedBytes = 0;
+};
+
 class FileServer {
  public:
   static Result<std::unique_ptr<FileServer>> create(FileServerOptions options, const Clock& clock);
@@ -53,6 +67,8 @@ class FileServer {
   static constexpr std::chrono::seconds SweepPeriod{60};
 
   FileStore& store() { return *store_; }
+  /// Any thread.
+  FsLoad load() const;
   MinutesStore& minutes() { return minutes_; }
 
   FileServer(FileServerOptions options, std::shared_ptr<FileStore> store, const Clock& clock);  // use create()
@@ -84,6 +100,12 @@ class FileServer {
   Counter& denied_;
   Counter& swept_;
   Gauge& storedBytes_;
+  Counter& bytesOut_;
+  // Shared with the download bodies, which may outlive the server in a connection's last write.
+  std::shared_ptr<std::atomic<uint64_t>> downloadsActive_ = std::make_shared<std::atomic<uint64_t>>(0);
+  /// A file body that counts itself in downloadsActive_ until the response is done, then adds its
+  /// size to bytesOut_.
+  std::shared_ptr<net::FileBody> trackedBody();
 };
 
 /// The HTTP status for a store error code.

@@ -17,6 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto again = su::sign(*grant, "fuzz-secret");
       if (!again || !su::verifyQuery(*again, op, grant->id, "fuzz-secret", Now)) __builtin_trap();
       if (!su::isValidRoom(grant->room) || grant->expiresAt <= Now) __builtin_trap();
+      if (!su::isValidSubject(grant->subject)) __builtin_trap();
     }
   }
   return 0;

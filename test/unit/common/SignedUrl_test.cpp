@@ -155,3 +155,45 @@ TEST(SignedUrl, KnownVectorMatchesOpenSslCommandLine) {
   ASSERT_TRUE(q);
   EXPECT_EQ(q->substr(q->find("sig=") + 4), "Dvdwbv8-sLBbMvkk1Lc06opjQPhnAXhcPMU7SuRKAXU");
 }
+
+// The subject (issue 8: the uploader) is signed: changed, dropped, emptied or added, the URL fails.
+TEST(SignedUrl, SubjectIsSigned) {
+  auto g = uploadGrant();
+  g.subject = "ann é/x&y=z";
+  auto q = signedQuery(g);
+  EXPECT_NE(q.find("&sub=ann%20%C3%A9%2Fx%26y%3Dz&"), std::string::npos) << q;
+  auto back = su::verifyQuery(q, su::Operation::Upload, Id, Secret, Now);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->subject, "ann é/x&y=z");
+  EXPECT_EQ(codeOf(su::verifyQuery(withField(q, "sub", "bob"), su::Operation::Upload, Id, Secret, Now)),
+            su::errc::BadSignature);
+  auto dropped = q;
+  dropped.erase(q.find("&sub="), q.find("&sig=") - q.find("&sub="));
+  EXPECT_EQ(codeOf(su::verifyQuery(dropped, su::Operation::Upload, Id, Secret, Now)), su::errc::BadSignature);
+  EXPECT_EQ(codeOf(su::verifyQuery(withField(q, "sub", ""), su::Operation::Upload, Id, Secret, Now)), su::errc::Malformed);
+  // A grant signed without a subject does not accept one added afterwards.
+  auto plain = signedQuery(uploadGrant());
+  EXPECT_TRUE(su::verifyQuery(plain, su::Operation::Upload, Id, Secret, Now));
+  EXPECT_EQ(codeOf(su::verifyQuery(plain + "&sub=bob", su::Operation::Upload, Id, Secret, Now)), su::errc::BadSignature);
+  EXPECT_EQ(codeOf(su::verifyQuery(plain + "&sub=bob&sub=eve", su::Operation::Upload, Id, Secret, Now)), su::errc::Malformed);
+  // Control characters (a '\n' would forge another canonical line) and overlong subjects.
+  g.subject = "a\nb";
+  EXPECT_FALSE(su::sign(g, Secret));
+  g.subject = std::string(su::MaxSubjectBytes + 1, 'a');
+  EXPECT_FALSE(su::sign(g, Secret));
+  EXPECT_EQ(codeOf(su::verifyQuery(withField(q, "sub", "a%0Ab"), su::Operation::Upload, Id, Secret, Now)), su::errc::Malformed);
+}
+
+TEST(SignedUrl, SubjectVectorMatchesOpenSslCommandLine) {
+  // printf 'meeting-fs-v2\nupload\n<id>\nr\n10\n2000000000\nann é' | openssl dgst -sha256 -hmac k -binary | base64url
+  su::Grant g;
+  g.op = su::Operation::Upload;
+  g.id = Id;
+  g.room = "r";
+  g.maxBytes = 10;
+  g.expiresAt = 2'000'000'000;
+  g.subject = "ann é";
+  auto q = su::sign(g, "k");
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->substr(q->find("sig=") + 4), "vc1SIsiy7kPxyTRGipdzTYlI8abqZoZ7ADatD2SBgHo");
+}

@@ -146,8 +146,9 @@ class FsServer {
 int64_t nowSeconds() { return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
 std::string grantQuery(su::Operation op, const std::string& id, const std::string& room = "room-1",
-                       uint64_t max = 0, int64_t exp = 0, const std::string& secret = Secret) {
-  su::Grant g{op, id, room, max, exp ? exp : nowSeconds() + 300};
+                       uint64_t max = 0, int64_t exp = 0, const std::string& secret = Secret,
+                       const std::string& subject = {}) {
+  su::Grant g{op, id, room, max, exp ? exp : nowSeconds() + 300, subject};
   auto q = su::sign(g, secret);
   EXPECT_TRUE(q);
   return q ? *q : std::string{};
@@ -167,10 +168,12 @@ struct UploadResult {
   std::string body, id;
 };
 UploadResult upload(FsServer& s, const std::string& body, const std::string& type = "text/plain",
-                    const std::string& room = "room-1", uint64_t max = 1 << 20, const std::string& extra = "") {
+                    const std::string& room = "room-1", uint64_t max = 1 << 20, const std::string& extra = "",
+                    const std::string& uploader = {}) {
   UploadResult r;
   r.id = su::newFileId();
-  auto res = net::httpRequest(http::verb::put, s.url(filePath(r.id, grantQuery(su::Operation::Upload, r.id, room, max)) + extra),
+  auto query = grantQuery(su::Operation::Upload, r.id, room, max, 0, Secret, uploader);
+  auto res = net::httpRequest(http::verb::put, s.url(filePath(r.id, query) + extra),
                               body, withHeaders({{"Content-Type", type}}));
   if (res) {
     r.status = res->result_int();
@@ -247,7 +250,7 @@ struct ByteStream {
 TEST(FileServer, UploadDownloadAndMetadataSurviveRestart) {
   FsServer s;
   std::string body = "hello minutes\n";
-  auto up = upload(s, body, "text/plain; charset=utf-8", "room-1", 1 << 20, "&name=notes.txt&by=alice");
+  auto up = upload(s, body, "text/plain; charset=utf-8", "room-1", 1 << 20, "&name=notes.txt", "alice");
   ASSERT_EQ(up.status, 201u) << up.body;
   auto meta = nlohmann::json::parse(up.body);
   EXPECT_EQ(meta["sha256"], sha256(body));
@@ -303,6 +306,45 @@ TEST(FileServer, SignaturesAre403AndChangeNothing) {
   EXPECT_EQ(get(s, id).body(), "keep me");
 }
 
+// Gap 1 of issue 8: the uploader (and a minutes author) is the signed subject of the URL. Changing
+// it, dropping it or adding an unsigned `by` is 403 and stores nothing; the record names the
+// subject the apiserver signed.
+TEST(FileServer, UploaderIsTheSignedSubject) {
+  FsServer s;
+  auto id = su::newFileId();
+  const auto signedQ = grantQuery(su::Operation::Upload, id, "room-1", 100, 0, Secret, "alice@example.com");
+  ASSERT_NE(signedQ.find("&sub=alice%40example.com&"), std::string::npos) << signedQ;
+  std::string renamed = signedQ, dropped = signedQ;
+  renamed.replace(renamed.find("sub=alice"), 9, "sub=mallo");
+  dropped.erase(dropped.find("&sub="), dropped.find("&sig=") - dropped.find("&sub="));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"subject changed", renamed},
+      {"subject dropped", dropped},
+      {"unsigned by added", signedQ + "&by=mallory"},
+      {"subject given twice", signedQ + "&sub=mallory"},
+      {"empty subject added to a grant without one", grantQuery(su::Operation::Upload, id, "room-1", 100) + "&sub="},
+  };
+  for (const auto& [what, q] : cases) {
+    auto res = net::httpRequest(http::verb::put, s.url(filePath(id, q)), "data", withHeaders({{"Content-Type", "text/plain"}}));
+    ASSERT_TRUE(res) << what;
+    EXPECT_EQ(res->result_int(), 403) << what << ": " << res->body();
+  }
+  EXPECT_EQ(countFiles(s.dir()), 0u);
+  auto ok = net::httpRequest(http::verb::put, s.url(filePath(id, signedQ) + "&name=a.txt"), "data",
+                             withHeaders({{"Content-Type", "text/plain"}}));
+  ASSERT_EQ(ok->result_int(), 201) << ok->body();
+  EXPECT_EQ(nlohmann::json::parse(ok->body())["uploader"], "alice@example.com");
+  EXPECT_EQ(s.files().store().find(id)->uploader, "alice@example.com");
+  // Minutes: the author is the subject too.
+  const std::string minutes = std::string(fs::FsPrefix) + "/rooms/room-1/minutes?";
+  auto writeQ = grantQuery(su::Operation::MinutesWrite, "minutes", "room-1", 1 << 20, 0, Secret, "bob");
+  auto forged = net::httpRequest(http::verb::put, s.url(minutes + writeQ + "&base=0&by=mallory"), "# x\n");
+  EXPECT_EQ(forged->result_int(), 403);
+  auto saved = net::httpRequest(http::verb::put, s.url(minutes + writeQ + "&base=0"), "# x\n");
+  ASSERT_EQ(saved->result_int(), 201) << saved->body();
+  EXPECT_EQ(nlohmann::json::parse(saved->body())["author"], "bob");
+}
+
 TEST(FileServer, TraversalAttemptsChangeNothing) {
   FsServer s;
   stdfs::create_directories(s.dir() + "/outside");
@@ -321,7 +363,7 @@ TEST(FileServer, TraversalAttemptsChangeNothing) {
     }
   }
   // A room name that is a path is refused at signing and at verification alike.
-  EXPECT_FALSE(su::sign(su::Grant{su::Operation::Upload, su::newFileId(), "../x", 10, nowSeconds() + 60}, Secret));
+  EXPECT_FALSE(su::sign(su::Grant{su::Operation::Upload, su::newFileId(), "../x", 10, nowSeconds() + 60, {}}, Secret));
   EXPECT_EQ(countFiles(s.dir()), 0u);
   EXPECT_FALSE(stdfs::exists("/etc/passwd.json"));
 }
@@ -443,9 +485,9 @@ TEST(FileServer, MinutesVersionsAndConflict) {
     return s.url(std::string(fs::FsPrefix) + "/rooms/" + room + "/minutes" + extra);
   };
   auto readQ = grantQuery(su::Operation::MinutesRead, "minutes", room);
-  auto writeQ = grantQuery(su::Operation::MinutesWrite, "minutes", room, 1 << 20);
+  auto writeQ = grantQuery(su::Operation::MinutesWrite, "minutes", room, 1 << 20, 0, Secret, "ann");
   EXPECT_EQ(net::httpRequest(http::verb::get, url(su::Operation::MinutesRead, "?" + readQ))->result_int(), 404);
-  auto v1 = net::httpRequest(http::verb::put, url(su::Operation::MinutesWrite, "?" + writeQ + "&base=0&by=ann"), "# Minutes\n");
+  auto v1 = net::httpRequest(http::verb::put, url(su::Operation::MinutesWrite, "?" + writeQ + "&base=0"), "# Minutes\n");
   ASSERT_EQ(v1->result_int(), 201) << v1->body();
   EXPECT_EQ(nlohmann::json::parse(v1->body())["version"], 1);
   // Two saves based on version 1 at the same time: exactly one wins.
