@@ -194,6 +194,7 @@ void SfuService::reportEvent(RoomEvent event) {
   out.text = event.text;
   out.sentAt = event.sentAt;
   out.track = api::control::TrackInfo{event.trackId, event.trackKind, event.trackSource};
+  if (event.event == "peer_metadata") out.metadata = std::move(event.metadata);
   control_->reportEvent(std::move(out));
 #endif
 }

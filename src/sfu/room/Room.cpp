@@ -8,6 +8,7 @@
 #include "common/Log.hpp"
 #include "proto/sdp/SdpParser.hpp"
 #include "proto/sdp/SdpWriter.hpp"
+#include "proto/rtp/RtpExtensions.hpp"
 #include "proto/rtp/Rtx.hpp"
 #include "sfu/KeyframeDetector.hpp"
 #include "sfu/MediaRelay.hpp"
@@ -79,6 +80,8 @@ Room::Room(MediaWorker& worker, std::string name, RoomSettings settings, RoomEve
 Room::~Room() {
   *alive_ = false;
   if (nackTimer_) worker_.loop().cancel(nackTimer_);
+  if (speakerTimer_) worker_.loop().cancel(speakerTimer_);
+  if (qualityTimer_) worker_.loop().cancel(qualityTimer_);
   for (auto& [identity, participant] : participants_) {
     for (const auto& [mid, track] : participant->tracks) {
       auto ended = roomEvent("track_unpublished", identity);
@@ -135,7 +138,11 @@ json Room::describe(const Track& t) const {
 json Room::describe(const Participant& p) const {
   json tracks = json::array();
   for (const auto& [mid, track] : p.tracks) tracks.push_back(describe(*track));
-  return {{"identity", p.identity}, {"name", p.displayName}, {"tracks", tracks}};
+  return {{"identity", p.identity},
+          {"name", p.displayName},
+          {"tracks", tracks},
+          {"metadata", p.metadata},
+          {"admin", p.grants.roomAdmin}};
 }
 
 Result<void> Room::join(const token::AccessClaims& claims, uint64_t connection, SendText send, bool resumeRequested) {
@@ -199,9 +206,15 @@ Result<void> Room::join(const token::AccessClaims& claims, uint64_t connection, 
                {"protocol", ProtocolVersion},
                {"room", name_},
                {"resumed", false},
-               {"self", {{"identity", p.identity}, {"name", p.displayName}}},
+               {"self",
+                {{"identity", p.identity},
+                 {"name", p.displayName},
+                 {"metadata", p.metadata},
+                 {"admin", p.grants.roomAdmin}}},
                {"participants", others}});
   broadcast({{"type", "participantJoined"}, {"participant", describe(p)}}, &p);
+  startPresenceTimers();
+  sendPresence(p);
   MLOG_INFO("room {}: {} joined ({} participants)", name_, p.identity, participants_.size());
   {
     auto e = roomEvent("peer_connected", p.identity);
@@ -277,6 +290,7 @@ void Room::resume(Participant& p, uint64_t connection, SendText send) {
   p.offerOutstanding = false;
   if (p.subscribe && !p.consumers.empty()) p.subscribe->prepareIceRestart();
   offerSubscriptions(p);
+  sendPresence(p);
   MLOG_INFO("room {}: {} resumed on a new signaling connection", name_, p.identity);
 }
 
@@ -322,6 +336,12 @@ void Room::handleMessage(const std::string& identity, uint64_t connection, const
     onSubscription(p, message);
   } else if (type == "pause") {
     onPause(p, message);
+  } else if (type == "updateMetadata") {
+    onUpdateMetadata(p, message);
+  } else if (type == "reaction") {
+    onReaction(p, message);
+  } else if (type == "muteParticipant") {
+    onMuteParticipant(p, message);
   } else if (type == "leave") {
     leave(identity, "left");
   } else if (type == "ping") {
@@ -384,6 +404,11 @@ void Room::addTrack(Participant& p, const ReceivedMedia& media, const json& info
       validSource(source) ? source : (media.kind == sdp::MediaKind::Audio ? "microphone" : "camera");
   track->muted =
       info.is_object() && info.contains("muted") && info["muted"].is_boolean() && info["muted"].get<bool>();
+  for (const auto& extmap : media.extmaps) {
+    if (extmap.uri != proto::rtp::uri::AudioLevel || extmap.id == 0 || extmap.id > 255) continue;
+    track->audioLevelId = static_cast<uint8_t>(extmap.id);
+    if (extmap.attributes.find("vad=off") != std::string::npos) track->meter.ignoreVoiceActivityBit();
+  }
   auto& ref = *track;
   p.tracks.emplace(media.mid, std::move(track));
   broadcast({{"type", "trackPublished"}, {"identity", p.identity}, {"track", describe(ref)}}, nullptr);
@@ -438,6 +463,7 @@ void Room::subscribe(Participant& subscriber, Track& track) {
   section.streamId = track.publisher->identity;
   section.trackId = track.id;
   section.cname = section.streamId;
+  if (track.muted) consumer->rewriter->pause();  // nothing flows until it is unmuted
   track.consumers.push_back(consumer.get());
   subscriber.consumers.push_back(std::move(consumer));
 }
@@ -502,7 +528,7 @@ void Room::onMute(Participant& p, const json& message) {
   }
   for (auto& [mid, track] : p.tracks) {
     if (track->id != trackId) continue;  // only one's own tracks: another peer's id is not found here
-    track->muted = message["muted"].get<bool>();
+    setMuted(*track, message["muted"].get<bool>());
     broadcast(
         {{"type", "trackMuted"}, {"identity", p.identity}, {"trackId", trackId}, {"muted", track->muted}},
         nullptr);
@@ -565,13 +591,10 @@ void Room::onPause(Participant& p, const json& message) {
   Consumer* consumer = findConsumer(p, trackId);
   if (!consumer) return sendError(p, "unknown_track", "you receive no track '" + trackId + "'");
   bool paused = message["paused"].get<bool>();
-  if (consumer->paused && !paused) {
-    consumer->rewriter->resume();  // continues without a gap in sequence numbers or a jump in time
-    requestKeyframe(*consumer->track, true);  // decoding restarts on a keyframe
-  } else if (paused) {
-    consumer->rewriter->pause();
-  }
   consumer->paused = paused;
+  // Resuming continues without a gap in sequence numbers or a jump in time; decoding restarts
+  // on a keyframe.
+  if (applyFlow(*consumer)) requestKeyframe(*consumer->track, true);
   sendJson(p, {{"type", "subscriptionUpdated"}, {"trackId", trackId}, {"subscribed", true}, {"paused", paused}});
 }
 
@@ -632,7 +655,10 @@ void Room::onRtp(Participant& p, proto::rtp::RtpPacket& packet) {
   Track* track = trackForPacket(p, packet, retransmission);
   if (!track || packet.size() > PacketCache::MaxPacketSize) return;
   auto now = worker_.loop().clock().now();
-  if (!retransmission) return forward(*track, packet, now);
+  if (!retransmission) {
+    countReceived(*track, packet.sequenceNumber());
+    return forward(*track, packet, now);
+  }
   // A retransmission the publisher sent for our NACK: unwrapped, it continues as the packet it
   // replaces (RFC 4588 §4). Padding-only RTX (bandwidth probes) has nothing to recover.
   if (track->inSsrc == 0) return;
@@ -647,6 +673,10 @@ void Room::forward(Track& track, proto::rtp::RtpPacket& packet, TimePoint now) {
     track.nacks->onPacket(packet.sequenceNumber(), now);
     if (track.videoCodec && isKeyframe(*track.videoCodec, packet.payload())) track.nacks->onKeyframe(packet.sequenceNumber());
   }
+  // A muted track is not forwarded (its consumers' rewriters are paused: no gap when it comes
+  // back) and does not speak.
+  if (track.muted) return;
+  if (track.audioLevelId != 0) meterAudioLevel(track, packet, now);
   for (auto* consumer : track.consumers) {
     auto* transport = consumer->subscriber->subscribe;
     // Not before the subscriber knows the section: an unsignaled SSRC would be bound to another

@@ -25,6 +25,10 @@
 #include "sfu/StreamRewriter.hpp"
 #include "sfu/PacketCache.hpp"
 #include "sfu/SdpNegotiation.hpp"
+#include "sfu/room/ActiveSpeakerDetector.hpp"
+#include "sfu/room/AudioLevelMeter.hpp"
+#include "sfu/room/ConnectionQuality.hpp"
+#include "sfu/room/WindowRateLimiter.hpp"
 
 namespace meeting::sfu {
 
@@ -41,7 +45,7 @@ struct RoomSettings {
 
 /// What a room reports to the apiserver (control link events, docs/control.md).
 struct RoomEvent {
-  std::string event;  // room_started, room_ended, peer_connected, peer_left, track_published, track_unpublished, chat
+  std::string event;  // room_started, room_ended, peer_connected, peer_left, track_published, track_unpublished, chat, peer_metadata
   std::string room;
   std::string peer;
   std::string displayName;
@@ -51,6 +55,7 @@ struct RoomEvent {
   std::string trackId;
   std::string trackKind;
   std::string trackSource;
+  nlohmann::json metadata;  // peer_metadata: the participant's metadata object
 };
 /// A room's numbers for the monitoring report and /metrics (read on the worker's loop).
 struct RoomStats {
@@ -77,6 +82,11 @@ class Room {
   using SendText = std::function<void(std::string)>;
 
   static constexpr size_t MaxChatLength = 2000;
+  /// updateMetadata: the metadata object, serialized, at most this long.
+  static constexpr size_t MaxMetadataBytes = 1024;
+  /// reaction: the emoji, 1 to this many bytes of UTF-8; at most ReactionsPerSecond a second.
+  static constexpr size_t MaxReactionBytes = 16;
+  static constexpr size_t ReactionsPerSecond = 5;
   /// Data channels one participant may have open (each costs an SCTP stream and a map entry).
   static constexpr size_t MaxDataChannels = 16;
   /// How often lost publisher packets are looked at and NACKed.
@@ -151,6 +161,17 @@ class Room {
     std::unique_ptr<NackGenerator> nacks;  // video: asks the publisher for what did not arrive
     KeyframeRequestLimiter keyframes{KeyframeRequestInterval};
     std::vector<Consumer*> consumers;
+    // Active speakers: the publisher's RFC 6464 audio level extension id (0: not negotiated)
+    // and what the levels said (updated per packet, read every 300 ms).
+    uint8_t audioLevelId = 0;
+    AudioLevelMeter meter;
+    // Connection quality: packets received vs expected (RFC 3550 §6.4.1), originals only.
+    struct Received {
+      uint64_t packets = 0;
+      int64_t highest = -1;  // extended sequence number; -1 before the first packet
+      uint64_t packetsAtSample = 0;
+      int64_t highestAtSample = 0;
+    } received;
   };
 
   struct Participant {
@@ -172,6 +193,16 @@ class Room {
     std::map<uint16_t, std::string> dataChannels;
     bool connected = true;      // false while its signaling connection is gone (reconnect grace)
     net::TimerId graceTimer = 0;
+    nlohmann::json metadata = nlohmann::json::object();  // set by updateMetadata
+    WindowRateLimiter<ReactionsPerSecond> reactions{std::chrono::seconds(1)};
+    // Connection quality: the judgement so far and the transport counters at the last sample.
+    ConnectionQuality quality;
+    uint64_t publishRtpSeen = 0;
+    uint64_t subscribeRtcpSeen = 0;
+    uint64_t subscribeRtpSentSeen = 0;
+    uint64_t subscribeReportedSeen = 0;
+    int publishSilentSamples = 0;
+    int subscribeSilentSamples = 0;
   };
 
   void onPublish(Participant& p, const nlohmann::json& message);
@@ -180,6 +211,22 @@ class Room {
   void onChat(Participant& p, const nlohmann::json& message);
   void onSubscription(Participant& p, const nlohmann::json& message);
   void onPause(Participant& p, const nlohmann::json& message);
+  // RoomPresence.cpp: metadata, reactions, host mute, active speakers, connection quality.
+  void onUpdateMetadata(Participant& p, const nlohmann::json& message);
+  void onReaction(Participant& p, const nlohmann::json& message);
+  void onMuteParticipant(Participant& p, const nlohmann::json& message);
+  /// Marks a track (un)muted: a muted track is not forwarded and does not speak.
+  void setMuted(Track& track, bool muted);
+  /// Pauses or resumes a consumer's stream as its subscriber's pause and the track's mute say.
+  bool applyFlow(Consumer& consumer);  // true: it resumed (a keyframe is needed)
+  void startPresenceTimers();
+  void updateActiveSpeakers();
+  void updateConnectionQuality();
+  std::optional<QualitySample> sampleQuality(Participant& p);
+  /// What a joining (or resuming) participant needs to know: speakers and qualities now.
+  void sendPresence(Participant& p);
+  static void countReceived(Track& track, uint16_t sequence);
+  static void meterAudioLevel(Track& track, const proto::rtp::RtpPacket& packet, TimePoint now);
   void resume(Participant& p, uint64_t connection, SendText send);
   Track* findTrack(const std::string& trackId);
   Consumer* findConsumer(Participant& subscriber, const std::string& trackId);
@@ -218,6 +265,9 @@ class Room {
   std::function<void()> onEmpty_;
   uint64_t lossRandom_ = 0x9E3779B97F4A7C15ull;
   net::TimerId nackTimer_ = 0;
+  net::TimerId speakerTimer_ = 0;
+  net::TimerId qualityTimer_ = 0;
+  ActiveSpeakerDetector speakers_;
   std::array<uint16_t, 64> lost_{};
   std::array<uint8_t, 512 + WebRtcTransport::SrtpHeadroom> nackPacket_{};
   std::array<uint8_t, PacketCache::MaxPacketSize + WebRtcTransport::SrtpHeadroom> recovered_{};

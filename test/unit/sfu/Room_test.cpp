@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -54,12 +55,19 @@ struct Inbox {
   }
 };
 
-token::AccessClaims claims(const std::string& identity) {
+token::AccessClaims claims(const std::string& identity, token::Grants grants = {}) {
   token::AccessClaims c;
   c.room = "r";
   c.identity = identity;
   c.displayName = identity;
+  c.grants = grants;
   return c;
+}
+
+token::Grants admin() {
+  token::Grants g;
+  g.roomAdmin = true;
+  return g;
 }
 
 class RoomTest : public ::testing::Test {
@@ -87,6 +95,9 @@ class RoomTest : public ::testing::Test {
   }
   bool join(const std::string& identity, uint64_t connection, Inbox& inbox, bool resume = false) {
     return onLoop(*worker_, [&] { return static_cast<bool>(room_->join(claims(identity), connection, inbox.sender(), resume)); });
+  }
+  bool joinWith(const std::string& identity, uint64_t connection, Inbox& inbox, token::Grants grants) {
+    return onLoop(*worker_, [&] { return static_cast<bool>(room_->join(claims(identity, grants), connection, inbox.sender())); });
   }
   void send(const std::string& identity, uint64_t connection, const std::string& text) {
     onLoop(*worker_, [&] {
@@ -161,6 +172,22 @@ TEST_F(RoomTest, HostileMessagesGetAnErrorAndChangeNothing) {
       {R"({"type": "subscription", "trackId": "TR_unknown", "subscribe": true})", "unknown_track"},
       {R"({"type": "pause", "trackId": "TR_unknown", "paused": true})", "unknown_track"},
       {R"({"type": "pause", "trackId": "TR_unknown", "paused": "yes"})", "bad_message"},
+      {R"({"type": "updateMetadata"})", "bad_message"},
+      {R"({"type": "updateMetadata", "metadata": "raised"})", "bad_message"},
+      {R"({"type": "updateMetadata", "metadata": [true]})", "bad_message"},
+      {R"({"type": "updateMetadata", "metadata": null})", "bad_message"},
+      {json{{"type", "updateMetadata"}, {"metadata", {{"note", std::string(1100, 'x')}}}}.dump(), "bad_message"},
+      {R"({"type": "updateMetadata", "metadata": {"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":1}}}}}}}}}}})", "bad_message"},
+      {R"({"type": "reaction"})", "bad_message"},
+      {R"({"type": "reaction", "emoji": ""})", "bad_message"},
+      {R"({"type": "reaction", "emoji": 128077})", "bad_message"},
+      {R"({"type": "reaction", "emoji": "\u0007"})", "bad_message"},
+      {R"({"type": "reaction", "emoji": "\ud83d"})", "bad_message"},  // a lone surrogate
+      {"{\"type\": \"reaction\", \"emoji\": \"\xff\"}", "bad_message"},  // not UTF-8: not JSON
+      {json{{"type", "reaction"}, {"emoji", "\xF0\x9F\x91\x8D\xF0\x9F\x91\x8D\xF0\x9F\x91\x8D\xF0\x9F\x91\x8D\xF0\x9F\x91\x8D"}}.dump(), "bad_message"},  // 20 bytes
+      {R"({"type": "muteParticipant", "identity": "b"})", "bad_message"},
+      {R"({"type": "muteParticipant", "trackId": 5, "identity": "b"})", "bad_message"},
+      {json{{"type", "muteParticipant"}, {"identity", "b"}, {"trackId", bTrack}}.dump(), "forbidden"},  // a is no admin
   };
   for (const auto& [text, code] : hostile) {
     auto before = a.ofType("error").size();
@@ -173,9 +200,17 @@ TEST_F(RoomTest, HostileMessagesGetAnErrorAndChangeNothing) {
   EXPECT_EQ(a.size(), aMessagesBefore + hostile.size());
   EXPECT_EQ(b.size(), bMessagesBefore);
   EXPECT_TRUE(a.ofType("trackMuted").empty());
+  EXPECT_TRUE(a.ofType("participantUpdated").empty());
+  EXPECT_TRUE(a.ofType("reaction").empty());
+  // Nobody's metadata changed: a newcomer sees both with none.
+  Inbox c;
+  ASSERT_TRUE(join("c", 3, c));
+  auto joined = c.ofType("joined");
+  ASSERT_EQ(joined.size(), 1u);
+  for (const auto& p : joined[0]["participants"]) EXPECT_EQ(p["metadata"], json::object()) << p;
   // A message on a connection that is not the participant's current one is ignored.
   send("a", 42, R"({"type": "leave"})");
-  EXPECT_EQ(onLoop(*worker_, [&] { return room_->participantCount(); }), 2u);
+  EXPECT_EQ(onLoop(*worker_, [&] { return room_->participantCount(); }), 3u);
 }
 
 TEST_F(RoomTest, ResumeWithinTheGraceIsInvisibleToOthers) {
@@ -289,6 +324,172 @@ TEST(KeyframeRequestLimiter, MergesRequestsWithinTheInterval) {
   EXPECT_TRUE(limiter.allow(t + std::chrono::milliseconds(250), true)) << "a new subscriber always gets one";
   EXPECT_FALSE(limiter.allow(t + std::chrono::milliseconds(500), false)) << "the interval counts from the last request sent";
   EXPECT_TRUE(limiter.allow(t + std::chrono::milliseconds(550), false));
+}
+
+}  // namespace
+}  // namespace meeting::sfu
+
+namespace meeting::sfu {
+namespace {
+
+TEST_F(RoomTest, MetadataReplacesAndIsBroadcastAsTheWholeParticipant) {
+  makeRoom({});
+  Inbox a, b, c;
+  ASSERT_TRUE(joinWith("a", 1, a, admin()));
+  ASSERT_TRUE(join("b", 2, b));
+  auto selfJoined = a.ofType("joined");
+  ASSERT_EQ(selfJoined.size(), 1u);
+  EXPECT_EQ(selfJoined[0]["self"]["admin"], true);
+  EXPECT_EQ(selfJoined[0]["self"]["metadata"], json::object());
+  auto bJoined = a.ofType("participantJoined");
+  ASSERT_EQ(bJoined.size(), 1u);
+  EXPECT_EQ(bJoined[0]["participant"]["admin"], false);
+
+  send("a", 1, R"({"type": "updateMetadata", "metadata": {"handRaised": true, "emoji": "x"}})");
+  send("a", 1, R"({"type": "updateMetadata", "metadata": {"handRaised": true}})");  // replaces, not merges
+  for (auto* inbox : {&a, &b}) {
+    auto updated = inbox->ofType("participantUpdated");
+    ASSERT_EQ(updated.size(), 2u);
+    const auto& participant = updated[1]["participant"];
+    EXPECT_EQ(participant["identity"], "a");
+    EXPECT_EQ(participant["name"], "a");
+    EXPECT_EQ(participant["admin"], true);
+    EXPECT_EQ(participant["metadata"], (json{{"handRaised", true}}));
+    EXPECT_TRUE(participant["tracks"].is_array());
+  }
+  auto recorded = events();
+  EXPECT_EQ(std::count(recorded.begin(), recorded.end(), "peer_metadata:a:"), 2) << "the apiserver hears of it";
+
+  // A late joiner gets it in the participant list.
+  ASSERT_TRUE(join("c", 3, c));
+  auto joined = c.ofType("joined");
+  ASSERT_EQ(joined.size(), 1u);
+  bool seen = false;
+  for (const auto& p : joined[0]["participants"]) {
+    if (p["identity"] != "a") continue;
+    seen = true;
+    EXPECT_EQ(p["metadata"]["handRaised"], true);
+    EXPECT_EQ(p["admin"], true);
+  }
+  EXPECT_TRUE(seen);
+  // Exactly 1024 bytes serialized is accepted.
+  json big = {{"k", ""}};
+  big["k"] = std::string(1024 - big.dump().size(), 'y');
+  ASSERT_EQ(big.dump().size(), 1024u);
+  send("b", 2, json{{"type", "updateMetadata"}, {"metadata", big}}.dump());
+  EXPECT_EQ(c.ofType("participantUpdated").size(), 1u);
+  EXPECT_TRUE(b.ofType("error").empty());
+}
+
+TEST_F(RoomTest, MetadataAndReactionsNeedCanPublishData) {
+  makeRoom({});
+  Inbox a, b;
+  token::Grants viewer;
+  viewer.canPublishData = false;
+  ASSERT_TRUE(join("a", 1, a));
+  ASSERT_TRUE(joinWith("b", 2, b, viewer));
+  auto before = a.size();
+  send("b", 2, R"({"type": "updateMetadata", "metadata": {"handRaised": true}})");
+  send("b", 2, R"({"type": "reaction", "emoji": "x"})");
+  auto errors = b.ofType("error");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0]["code"], "forbidden");
+  EXPECT_EQ(errors[1]["code"], "forbidden");
+  EXPECT_EQ(a.size(), before);
+}
+
+TEST_F(RoomTest, ReactionsReachEveryoneAtMostFiveASecond) {
+  makeRoom({});
+  Inbox a, b;
+  ASSERT_TRUE(join("a", 1, a));
+  ASSERT_TRUE(join("b", 2, b));
+  const std::string thumbsUp = "\xF0\x9F\x91\x8D";
+  // All six in one turn of the loop: well within the second whatever the machine's load.
+  onLoop(*worker_, [&] {
+    for (int i = 0; i < 6; ++i) room_->handleMessage("a", 1, json{{"type", "reaction"}, {"emoji", thumbsUp}}.dump());
+    return 0;
+  });
+  auto reactions = b.ofType("reaction");
+  ASSERT_EQ(reactions.size(), 5u);
+  EXPECT_EQ(reactions[0]["from"], "a");
+  EXPECT_EQ(reactions[0]["emoji"], thumbsUp);
+  EXPECT_GT(reactions[0]["time"].get<int64_t>(), 1'600'000'000'000) << "Unix milliseconds";
+  EXPECT_EQ(a.ofType("reaction").size(), 5u) << "the sender sees its own";
+  auto errors = a.ofType("error");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0]["code"], "rate_limited");
+  // Another participant has its own allowance; 16 bytes is the most.
+  send("b", 2, json{{"type", "reaction"}, {"emoji", thumbsUp + thumbsUp + thumbsUp + thumbsUp}}.dump());
+  EXPECT_EQ(a.ofType("reaction").size(), 6u);
+}
+
+TEST_F(RoomTest, HostMutesAnotherParticipantsTrackWhichMayUnmuteItself) {
+  makeRoom({});
+  Inbox a, b, c;
+  ASSERT_TRUE(joinWith("a", 1, a, admin()));
+  ASSERT_TRUE(join("b", 2, b));
+  ASSERT_TRUE(join("c", 3, c));
+  publish("b", 2);
+  auto published = c.ofType("trackPublished");
+  ASSERT_EQ(published.size(), 2u);
+  std::string track = published[0]["track"]["id"];
+
+  send("a", 1, json{{"type", "muteParticipant"}, {"identity", "b"}, {"trackId", track}}.dump());
+  for (auto* inbox : {&a, &b, &c}) {
+    auto muted = inbox->ofType("trackMuted");
+    ASSERT_EQ(muted.size(), 1u);
+    EXPECT_EQ(muted[0]["identity"], "b");
+    EXPECT_EQ(muted[0]["trackId"], track);
+    EXPECT_EQ(muted[0]["muted"], true);
+  }
+  auto byHost = b.ofType("mutedByHost");
+  ASSERT_EQ(byHost.size(), 1u);
+  EXPECT_EQ(byHost[0]["trackId"], track);
+  EXPECT_EQ(byHost[0]["by"], "a");
+  EXPECT_TRUE(c.ofType("mutedByHost").empty()) << "only the target is told who did it";
+  // The newcomer sees it muted.
+  Inbox d;
+  ASSERT_TRUE(join("d", 4, d));
+  auto joined = d.ofType("joined");
+  ASSERT_EQ(joined.size(), 1u);
+  for (const auto& p : joined[0]["participants"]) {
+    for (const auto& t : p["tracks"]) {
+      if (t["id"] == track) {
+        EXPECT_EQ(t["muted"], true);
+      }
+    }
+  }
+  // Muting a muted track changes nothing and says nothing.
+  send("a", 1, json{{"type", "muteParticipant"}, {"identity", "b"}, {"trackId", track}}.dump());
+  EXPECT_EQ(c.ofType("trackMuted").size(), 1u);
+  EXPECT_EQ(b.ofType("mutedByHost").size(), 1u);
+  // The target unmutes itself with the normal mute.
+  send("b", 2, json{{"type", "mute"}, {"trackId", track}, {"muted", false}}.dump());
+  auto muted = c.ofType("trackMuted");
+  ASSERT_EQ(muted.size(), 2u);
+  EXPECT_EQ(muted[1]["muted"], false);
+  // Unknown participant or track, or another participant's track id under the wrong identity.
+  for (const auto& [identity, trackId] : std::vector<std::pair<std::string, std::string>>{
+           {"nobody", track}, {"b", "TR_unknown"}, {"c", track}}) {
+    send("a", 1, json{{"type", "muteParticipant"}, {"identity", identity}, {"trackId", trackId}}.dump());
+    EXPECT_EQ(a.ofType("error").back()["code"], "unknown_track") << identity << " " << trackId;
+  }
+  EXPECT_EQ(c.ofType("trackMuted").size(), 2u);
+  // Not an admin: forbidden, whoever the target.
+  send("c", 3, json{{"type", "muteParticipant"}, {"identity", "b"}, {"trackId", track}}.dump());
+  EXPECT_EQ(c.ofType("error").back()["code"], "forbidden");
+  EXPECT_EQ(b.ofType("trackMuted").size(), 2u);
+}
+
+TEST_F(RoomTest, ChatReachesTheApiserverAsItIsBroadcast) {
+  makeRoom({});
+  Inbox a, b;
+  ASSERT_TRUE(join("a", 1, a));
+  ASSERT_TRUE(join("b", 2, b));
+  send("a", 1, R"({"type": "chat", "text": "hello"})");
+  EXPECT_EQ(b.ofType("chat").size(), 1u);
+  auto recorded = events();
+  EXPECT_EQ(std::count(recorded.begin(), recorded.end(), "chat:a:"), 1);
 }
 
 }  // namespace
