@@ -3,12 +3,15 @@
 // loop round's worth in one call) on loopback.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -112,35 +115,116 @@ void BM_CorePeerToClientChannelData(benchmark::State& state) {
 }
 BENCHMARK(BM_CorePeerToClientChannelData);
 
-// `range(0)` datagrams per sendmmsg to a loopback socket that is drained between rounds.
+struct LoopbackPair {
+  LoopbackPair() {
+    rx = socket(AF_INET, SOCK_DGRAM, 0);
+    tx = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    bind(rx, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    getsockname(rx, reinterpret_cast<sockaddr*>(&a), &len);
+    int big = 8 << 20;
+    setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+    to = Address::v4({127, 0, 0, 1}, ntohs(a.sin_port));
+  }
+  ~LoopbackPair() {
+    close(rx);
+    close(tx);
+  }
+  int rx = -1, tx = -1;
+  Address to;
+};
+
+// `range(0)` datagrams of 200 bytes per flush to one loopback socket (drained between rounds,
+// untimed); `range(1)` = 1: UDP GSO merges them into one message. The sender's CPU includes the
+// loopback delivery into the receiver's socket (softirq in the sender's context).
 void BM_SendQueueLoopback(benchmark::State& state) {
-  int rx = socket(AF_INET, SOCK_DGRAM, 0);
-  int tx = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  bind(rx, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  getsockname(rx, reinterpret_cast<sockaddr*>(&a), &len);
-  int big = 8 << 20;
-  setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
-  const Address to = Address::v4({127, 0, 0, 1}, ntohs(a.sin_port));
+  LoopbackPair p;
   const auto perRound = static_cast<size_t>(state.range(0));
   std::array<uint8_t, 200> payload{};
   SendQueue queue;
+  queue.setGso(state.range(1) != 0);
   auto drain = std::make_unique<RecvBatch>();  // about 1 MiB: not on the stack
   for (auto _ : state) {
-    for (size_t i = 0; i < perRound; ++i) queue.push(tx, payload, to);
+    for (size_t i = 0; i < perRound; ++i) queue.push(p.tx, payload, p.to);
     benchmark::DoNotOptimize(queue.flush());
     state.PauseTiming();
-    while (drain->receive(rx) > 0) drain->recycle(false);
+    while (drain->receive(p.rx) > 0) drain->recycle(false);
     drain->recycle(false);
     state.ResumeTiming();
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(perRound));
-  close(rx);
-  close(tx);
+  state.counters["datagrams/msg"] = static_cast<double>(queue.datagramsSent()) / static_cast<double>(std::max<uint64_t>(1, queue.messagesSent()));
 }
-BENCHMARK(BM_SendQueueLoopback)->Arg(1)->Arg(8)->Arg(32);
+BENCHMARK(BM_SendQueueLoopback)->Args({1, 0})->Args({2, 0})->Args({8, 0})->Args({32, 0})->Args({2, 1})->Args({8, 1})->Args({32, 1});
+
+// recvmmsg of `range(0)` waiting datagrams (sent untimed): the receive half of a relayed packet.
+void BM_RecvBatchLoopback(benchmark::State& state) {
+  LoopbackPair p;
+  const auto perRound = static_cast<size_t>(state.range(0));
+  std::array<uint8_t, 200> payload{};
+  SendQueue queue;
+  queue.setGso(false);
+  auto batch = std::make_unique<RecvBatch>();
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (size_t i = 0; i < perRound; ++i) queue.push(p.tx, payload, p.to);
+    queue.flush();
+    state.ResumeTiming();
+    size_t got = 0;
+    while (got < perRound) {
+      got += batch->receive(p.rx);
+      batch->recycle(false);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(perRound));
+}
+BENCHMARK(BM_RecvBatchLoopback)->Arg(1)->Arg(2)->Arg(8)->Arg(32);
+
+// UDP_GRO on a loopback receiver: how many datagrams one receive returns when the sender sends 32
+// plain datagrams (range(0) = 0, as uclient and turnutils_peer do) or one GSO message of 32
+// (range(0) = 1). Loopback has no NIC GRO stage: only a GSO sender's message stays whole.
+void BM_GroReceiveLoopback(benchmark::State& state) {
+  LoopbackPair p;
+  int on = 1;
+  setsockopt(p.rx, SOL_UDP, UDP_GRO, &on, sizeof on);
+  std::array<uint8_t, 200> payload{};
+  SendQueue queue;
+  queue.setGso(state.range(0) != 0);
+  std::vector<uint8_t> buffer(65536);
+  uint64_t datagrams = 0, receives = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (int i = 0; i < 32; ++i) queue.push(p.tx, payload, p.to);
+    queue.flush();
+    state.ResumeTiming();
+    size_t got = 0;
+    while (got < 32) {
+      alignas(cmsghdr) uint8_t control[CMSG_SPACE(sizeof(int))];
+      iovec iov{buffer.data(), buffer.size()};
+      msghdr m{};
+      m.msg_iov = &iov;
+      m.msg_iovlen = 1;
+      m.msg_control = control;
+      m.msg_controllen = sizeof control;
+      ssize_t n = recvmsg(p.rx, &m, MSG_DONTWAIT);
+      if (n <= 0) continue;
+      size_t segment = static_cast<size_t>(n);
+      for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        int size = 0;
+        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) std::memcpy(&size, CMSG_DATA(c), sizeof size);
+        if (size > 0) segment = static_cast<size_t>(size);
+      }
+      got += (static_cast<size_t>(n) + segment - 1) / segment;
+      ++receives;
+    }
+    datagrams += got;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(datagrams));
+  state.counters["datagrams/recv"] = static_cast<double>(datagrams) / static_cast<double>(std::max<uint64_t>(1, receives));
+}
+BENCHMARK(BM_GroReceiveLoopback)->Arg(0)->Arg(1);
 
 }  // namespace

@@ -21,12 +21,19 @@ constexpr size_t SpliceBuffer = 64 * 1024;     // peer -> client buffer of a dat
 
 template <typename Stream>
 class Connection final : public StreamConnection {
+  static constexpr bool IsTls = !std::is_same_v<Stream, tcp::socket>;
+
  public:
   template <typename... Args>
   Connection(TurnWorker& w, ClientKey key, Args&&... args)
       : StreamConnection(w, key), stream_(std::forward<Args>(args)...), in_(ReadBuffer) {
     pending_.reserve(64 * 1024);
     writing_.reserve(64 * 1024);
+    if constexpr (IsTls) {
+      pendingEnds_.reserve(1024);
+      writingEnds_.reserve(1024);
+      records_.reserve(1024);
+    }
   }
 
   void start() override {
@@ -46,6 +53,7 @@ class Connection final : public StreamConnection {
   void send(std::span<const uint8_t> data) override {
     if (closed_ || splicing_ || pending_.size() + data.size() > MaxPendingWrite) return;
     pending_.insert(pending_.end(), data.begin(), data.end());
+    if constexpr (IsTls) pendingEnds_.push_back(pending_.size());
     if (!writeInFlight_) write();
   }
 
@@ -77,6 +85,7 @@ class Connection final : public StreamConnection {
     splicing_ = true;
     paused_ = false;
     spliceId_ = connectionId;
+    lastActivity_ = worker_.now();
     peer_.emplace(std::move(peer));
     boost::system::error_code ignored;
     peer_->set_option(tcp::no_delay(true), ignored);
@@ -137,13 +146,31 @@ class Connection final : public StreamConnection {
     pending_.clear();
     writeInFlight_ = true;
     auto self = shared_from_this();
-    asio::async_write(stream_, asio::buffer(writing_), [this, self](const boost::system::error_code& ec, size_t) {
+    auto done = [this, self](const boost::system::error_code& ec, size_t) {
       writeInFlight_ = false;
       writing_.clear();
       if (ec) return close();
       if (splicing_ && pending_.empty()) return readPeer();  // the ConnectionBind answer is out
       write();
-    });
+    };
+    if constexpr (IsTls) {
+      // One TLS record per TURN frame: the stream carries the same bytes either way, but clients
+      // that take one SSL_read as one message (coturn's turnutils_uclient does) would drop every
+      // frame of a record holding several. Asio's SSL stream writes a buffer sequence one buffer
+      // (one SSL_write, so one record up to 16 KiB) at a time.
+      writingEnds_.swap(pendingEnds_);
+      pendingEnds_.clear();
+      records_.clear();
+      size_t begin = 0;
+      for (size_t end : writingEnds_) {
+        records_.push_back(asio::buffer(writing_.data() + begin, end - begin));
+        begin = end;
+      }
+      writingEnds_.clear();
+      asio::async_write(stream_, records_, std::move(done));
+    } else {
+      asio::async_write(stream_, asio::buffer(writing_), std::move(done));
+    }
   }
 
   // ---- splice (RFC 6062 data connection) ----
@@ -167,6 +194,7 @@ class Connection final : public StreamConnection {
       }
       if (ec) return close();
       used_ = n;
+      lastActivity_ = worker_.now();
       writeToPeer();
     });
   }
@@ -197,6 +225,7 @@ class Connection final : public StreamConnection {
         return;
       }
       if (ec) return close();
+      lastActivity_ = worker_.now();
       peerReading_ = true;  // until the client took the buffer
       asio::async_write(stream_, asio::buffer(peerBuffer_.data(), n), [this, self](const boost::system::error_code& e2, size_t m) {
         peerReading_ = false;
@@ -208,10 +237,14 @@ class Connection final : public StreamConnection {
     });
   }
 
+  TimePoint lastActivity() const override { return lastActivity_; }
+
   Stream stream_;
   std::vector<uint8_t> in_;
   size_t used_ = 0;
   std::vector<uint8_t> pending_, writing_;
+  std::vector<size_t> pendingEnds_, writingEnds_;  // TLS: where each frame of pending_/writing_ ends
+  std::vector<asio::const_buffer> records_;         // TLS: writing_ cut at frame ends
   bool writeInFlight_ = false;
   bool closed_ = false;
   bool paused_ = false;
@@ -220,6 +253,7 @@ class Connection final : public StreamConnection {
   bool peerReading_ = false;  // a peer read or the write of its bytes to the client is in flight
   bool clientDone_ = false, peerDone_ = false;
   uint32_t spliceId_ = 0;
+  TimePoint lastActivity_{};
   std::optional<tcp::socket> peer_;
   std::vector<uint8_t> peerBuffer_;
 };

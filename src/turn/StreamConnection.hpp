@@ -34,6 +34,9 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   /// the other has taken the previous buffer (backpressure). An end of stream on one side is
   /// passed on as a half-close; an error, or both halves closed, closes both.
   virtual void startSplice(boost::asio::ip::tcp::socket peer, uint32_t connectionId) = 0;
+  /// Splicing: when bytes last moved either way (or the splice began); the worker closes splices
+  /// idle beyond TurnShared::tcpRelayIdleTimeout.
+  virtual TimePoint lastActivity() const = 0;
 
   static std::shared_ptr<StreamConnection> makeTcp(TurnWorker& w, ClientKey key, boost::asio::ip::tcp::socket s);
   static std::shared_ptr<StreamConnection> makeTls(TurnWorker& w, ClientKey key, boost::asio::ip::tcp::socket s,

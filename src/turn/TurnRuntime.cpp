@@ -24,6 +24,7 @@ Result<void> TurnRuntime::start(TurnRuntimeOptions o) {
   shared_->tls = o.tls;
   shared_->streamIdleTimeout = o.streamIdleTimeout;
   shared_->maxIdleStreams = o.maxIdleStreams;
+  shared_->tcpRelayIdleTimeout = o.tcpRelayIdleTimeout;
 
   size_t n = o.workers ? o.workers : std::max(1u, std::thread::hardware_concurrency());
   stats_.clear();
@@ -31,7 +32,7 @@ Result<void> TurnRuntime::start(TurnRuntimeOptions o) {
   for (size_t i = 0; i < n; ++i) {
     stats_.push_back(std::make_shared<TurnStats>());
     Worker w;
-    w.loop = std::make_unique<net::EventLoop>("turn-" + std::to_string(i));
+    w.loop = std::make_unique<net::EventLoop>("turn-" + std::to_string(i), o.clock ? *o.clock : SystemClock::instance());
     w.worker = std::make_unique<TurnWorker>(*w.loop, *shared_, *stats_.back(), static_cast<uint32_t>(i));
     workers_.push_back(std::move(w));
   }
@@ -89,6 +90,20 @@ void TurnRuntime::stop() {
   workers_.clear();
 }
 
+void TurnRuntime::runDueTimers() {
+  if (!running_) return;
+  for (auto& w : workers_) {
+    std::promise<void> done;
+    auto finished = done.get_future();
+    net::EventLoop* loop = w.loop.get();
+    loop->post([loop, &done] {
+      loop->runDueTimers();
+      done.set_value();
+    });
+    finished.wait();
+  }
+}
+
 TurnLoad TurnRuntime::load() const {
   TurnLoad l;
   l.workers = stats_.size();
@@ -100,6 +115,12 @@ TurnLoad TurnRuntime::load() const {
                       s->splicedBytesToClient.value();
     l.tcpConnections += static_cast<uint64_t>(std::max<int64_t>(0, s->activeTcpConnections.load(std::memory_order_relaxed)));
     l.authFailures += s->authFailures.value();
+    l.packetsToPeer += s->packetsToPeer.value();
+    l.packetsToClient += s->packetsToClient.value();
+    l.bytesToPeer += s->bytesToPeer.value() + s->splicedBytesToPeer.value();
+    l.bytesToClient += s->bytesToClient.value() + s->splicedBytesToClient.value();
+    l.permissions += s->activePermissions.load(std::memory_order_relaxed);
+    l.channels += s->activeChannels.load(std::memory_order_relaxed);
   }
   if (shared_ && shared_->ports) {
     l.relayPortsFree = shared_->ports->freeCount();

@@ -32,6 +32,10 @@ struct TurnRuntimeOptions {
   Duration streamIdleTimeout = std::chrono::seconds(30);
   /// Per worker: connections without an allocation beyond this are refused at accept.
   size_t maxIdleStreams = 1024;
+  /// Bound RFC 6062 data connections idle (no byte either way) this long are closed; 0 = never.
+  Duration tcpRelayIdleTimeout = std::chrono::minutes(10);
+  /// The workers' clock (tests pass a ManualClock and call runDueTimers()); null: the system's.
+  Clock* clock = nullptr;
 };
 
 /// A load snapshot, e.g. for the control-link report to the apiserver.
@@ -41,6 +45,12 @@ struct TurnLoad {
   uint64_t allocationsCreated = 0;
   uint64_t packetsRelayed = 0;  ///< both directions
   uint64_t bytesRelayed = 0;     ///< including RFC 6062 data connections
+  uint64_t packetsToPeer = 0;    ///< received from clients and relayed on
+  uint64_t packetsToClient = 0;  ///< received from peers and relayed on
+  uint64_t bytesToPeer = 0;      ///< payload bytes, including RFC 6062 data connections
+  uint64_t bytesToClient = 0;
+  uint64_t permissions = 0;      ///< as of each worker's last expiry sweep (about a second)
+  uint64_t channels = 0;
   uint64_t tcpConnections = 0;   ///< RFC 6062 peer data connections (connecting, unbound, bound)
   uint64_t authFailures = 0;
   size_t relayPortsFree = 0;
@@ -62,6 +72,8 @@ class TurnRuntime {
   uint16_t port() const { return port_; }
   uint16_t tlsPort() const { return tlsPort_; }
   TurnLoad load() const;
+  /// Tests with a ManualClock: runs every worker's due timers on its loop and waits for them.
+  void runDueTimers();
   /// Per-worker counters (for /metrics); valid until the runtime is destroyed.
   const std::vector<std::shared_ptr<TurnStats>>& stats() const { return stats_; }
 

@@ -143,16 +143,22 @@ struct TurnStats {
   LocalCounter droppedSendFailed;   ///< socket buffer full or send error
   LocalCounter streamsIdleClosed;   ///< TCP/TLS clients closed after the idle timeout without allocation
   LocalCounter streamsRefused;      ///< TCP/TLS clients refused: too many without allocation
+  LocalCounter streamsAccepted;     ///< TCP/TLS connections accepted on the TURN port(s)
   // RFC 6062 TCP relays.
   LocalCounter tcpConnectsFailed;   ///< Connect answered 447 (refused, unreachable, timed out)
   LocalCounter tcpPeerConnections;  ///< peer data connections established (Connect or accepted)
   LocalCounter tcpPeerRefused;      ///< incoming peer connections closed: no permission or over quota
   LocalCounter tcpBindTimeouts;     ///< peer data connections closed without ConnectionBind in time
   LocalCounter tcpBound;            ///< ConnectionBind successes (counted by the owning core)
+  LocalCounter tcpBindsHandedOver;  ///< ConnectionBinds received here for another worker's allocation
+  LocalCounter tcpIdleClosed;       ///< bound data connections closed after the relay idle timeout
   LocalCounter splicedBytesToPeer;  ///< raw bytes from client data connections to peers
   LocalCounter splicedBytesToClient;
   std::atomic<int64_t> activeTcpConnections{0};  ///< peer data connections held by the owning core
   std::atomic<uint64_t> activeAllocations{0};
+  // Set by the owning core at each expiry sweep (about once a second) for the load report.
+  std::atomic<uint64_t> activePermissions{0};
+  std::atomic<uint64_t> activeChannels{0};
 };
 
 }  // namespace meeting::turn

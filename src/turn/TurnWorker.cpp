@@ -120,6 +120,7 @@ void TurnWorker::start() {
   expiryTimer_ = loop_.runEvery(std::chrono::seconds(1), [this] {
     core_->expire(now());
     closeIdleStreams(now());
+    closeIdleSplices(now());
   });
 }
 
@@ -353,6 +354,7 @@ void TurnWorker::accept(tcp::acceptor& acceptor, bool tls) {
         auto c = tls ? StreamConnection::makeTls(*this, key, std::move(socket), *shared_.tls)
                      : StreamConnection::makeTcp(*this, key, std::move(socket));
         streams_[key.connection] = Stream{c, now()};
+        stats_.streamsAccepted.inc();
         c->start();
       }
     }
@@ -378,6 +380,22 @@ void TurnWorker::closeIdleStreams(TimePoint t) {
   // close() calls back into onStreamClosed, which erases from streams_: not while iterating it.
   for (auto& c : idle) {
     stats_.streamsIdleClosed.inc();
+    c->close();
+  }
+}
+
+void TurnWorker::closeIdleSplices(TimePoint t) {
+  if (shared_.tcpRelayIdleTimeout <= Duration::zero()) return;
+  // RFC 6062 gives a data connection no lifetime of its own (it lives as long as its allocation
+  // and both TCP connections); a relay left silent this long is most likely dead at one end (no
+  // FIN or RST ever reaches us through a vanished NAT binding), so it frees its descriptors and
+  // the quota slot. close() erases from splices_: collect first.
+  std::vector<std::shared_ptr<StreamConnection>> idle;
+  for (auto& [id, c] : splices_) {
+    if (t - c->lastActivity() >= shared_.tcpRelayIdleTimeout) idle.push_back(c);
+  }
+  for (auto& c : idle) {
+    stats_.tcpIdleClosed.inc();
     c->close();
   }
 }
@@ -504,6 +522,7 @@ void TurnWorker::claimConnection(const ClientKey& dataClient, uint32_t connectio
     return;
   }
   it->second.connection->pauseReading();  // what follows the ConnectionBind is for the peer
+  if (owner != this) stats_.tcpBindsHandedOver.inc();
   const uint32_t from = index_;
   owner->loop_.post([owner, from, dataClient, connectionId, user = std::string(username)]() mutable {
     owner->onClaim(from, dataClient, connectionId, std::move(user));

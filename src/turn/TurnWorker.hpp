@@ -37,6 +37,9 @@ struct TurnShared {
   std::shared_ptr<boost::asio::ssl::context> tls;  ///< null: no TLS listener
   Duration streamIdleTimeout = std::chrono::seconds(30);
   size_t maxIdleStreams = 1024;
+  /// Bound RFC 6062 data connections with no byte either way for this long are closed (both
+  /// sides); 0 = never (they still go with their allocation).
+  Duration tcpRelayIdleTimeout = std::chrono::minutes(10);
   /// Every worker by index (set before they start): RFC 6062 data connections may land on a
   /// worker other than the one owning the allocation.
   std::vector<TurnWorker*> workers;
@@ -115,6 +118,7 @@ class TurnWorker final : public TurnIo {
     TimePoint idleSince;  // accepted, or last seen with an allocation
   };
   void closeIdleStreams(TimePoint now);
+  void closeIdleSplices(TimePoint now);
   size_t idleStreamCount() const;
 
   std::unordered_map<uint64_t, Stream> streams_;

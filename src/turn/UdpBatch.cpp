@@ -1,7 +1,10 @@
 #include "turn/UdpBatch.hpp"
 
+#include <netinet/udp.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace meeting::turn {
 
@@ -50,35 +53,117 @@ size_t SendQueue::flush() {
   std::fill(sent_.begin(), sent_.begin() + static_cast<std::ptrdiff_t>(count_), false);
   for (size_t i = 0; i < count_; ++i) {
     if (sent_[i]) continue;
-    // Gather every datagram of this socket (usually the listening socket: one sendmmsg carries
-    // the whole loop round's packets to many clients).
+    // Every datagram of this socket (usually the listening socket: one sendmmsg carries the whole
+    // loop round's packets to many clients), in queue order.
     const int fd = entries_[i].fd;
-    size_t run = 0;
-    for (size_t j = i; j < count_; ++j) {
-      if (sent_[j] || entries_[j].fd != fd) continue;
-      sent_[j] = true;
-      mmsghdr& h = hdrs_[run++];
-      h.msg_hdr = msghdr{};
-      h.msg_hdr.msg_name = &entries_[j].to;
-      h.msg_hdr.msg_namelen = entries_[j].toLength;
-      h.msg_hdr.msg_iov = &entries_[j].iov;
-      h.msg_hdr.msg_iovlen = 1;
-      h.msg_len = 0;
+    dropped += sendRun(fd, gather(i, fd));
+  }
+  count_ = 0;
+  return dropped;
+}
+
+namespace {
+
+bool sameDestination(const sockaddr_storage& a, socklen_t aLength, const sockaddr_storage& b, socklen_t bLength) {
+  return aLength == bLength && std::memcmp(&a, &b, aLength) == 0;
+}
+
+}  // namespace
+
+// Builds hdrs_ for the datagrams of `fd` from entry `first` on; returns the number of messages.
+// With GSO, a message takes the later datagrams to its destination while they have its size (a
+// shorter one ends it); the first one that does not fit stops the scan, so datagrams to one
+// destination keep their order. Datagrams to different destinations may change order.
+size_t SendQueue::gather(size_t first, int fd) {
+  size_t messages = 0, iovs = 0;
+  for (size_t j = first; j < count_; ++j) {
+    if (sent_[j] || entries_[j].fd != fd) continue;
+    sent_[j] = true;
+    const Entry& e = entries_[j];
+    mmsghdr& h = hdrs_[messages];
+    h.msg_hdr = msghdr{};
+    h.msg_hdr.msg_name = const_cast<sockaddr_storage*>(&e.to);
+    h.msg_hdr.msg_namelen = e.toLength;
+    h.msg_hdr.msg_iov = &iovs_[iovs];
+    h.msg_hdr.msg_iovlen = 1;
+    h.msg_len = 0;
+    iovs_[iovs++] = e.iov;
+    uint16_t segments = 1;
+    const size_t segmentSize = e.iov.iov_len;
+    size_t bytes = segmentSize;
+    bool open = gso_ && segmentSize > 0 && segmentSize <= MaxSegmentSize;
+    for (size_t k = j + 1; open && k < count_; ++k) {
+      const Entry& n = entries_[k];
+      if (sent_[k] || n.fd != fd || !sameDestination(e.to, e.toLength, n.to, n.toLength)) continue;
+      if (n.iov.iov_len == 0 || n.iov.iov_len > segmentSize || segments == MaxSegments || bytes + n.iov.iov_len > 65000) break;
+      sent_[k] = true;
+      iovs_[iovs++] = n.iov;
+      ++segments;
+      bytes += n.iov.iov_len;
+      if (n.iov.iov_len < segmentSize) open = false;  // every segment but the last has the size
     }
-    size_t done = 0;
-    while (done < run) {
-      int n = sendmmsg(fd, hdrs_.data() + done, static_cast<unsigned>(run - done), MSG_DONTWAIT);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        // Buffer full or an ICMP error from an earlier datagram: skip this one, keep the rest.
-        ++dropped;
+    h.msg_hdr.msg_iovlen = segments;
+    segments_[messages] = segments;
+    if (segments > 1) {
+      Control& c = controls_[messages];
+      h.msg_hdr.msg_control = c.bytes;
+      h.msg_hdr.msg_controllen = sizeof c.bytes;
+      cmsghdr* cm = CMSG_FIRSTHDR(&h.msg_hdr);
+      cm->cmsg_level = SOL_UDP;
+      cm->cmsg_type = UDP_SEGMENT;
+      cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      const auto size = static_cast<uint16_t>(segmentSize);
+      std::memcpy(CMSG_DATA(cm), &size, sizeof size);
+    }
+    ++messages;
+  }
+  return messages;
+}
+
+// Sends hdrs_[0, messages) on `fd`; returns datagrams dropped.
+size_t SendQueue::sendRun(int fd, size_t messages) {
+  size_t dropped = 0, done = 0;
+  while (done < messages) {
+    int n = sendmmsg(fd, hdrs_.data() + done, static_cast<unsigned>(messages - done), MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int error = errno;
+      if (segments_[done] > 1 && error != EAGAIN && error != EWOULDBLOCK) {
+        // The kernel refused the GSO message (EINVAL: a segment over the path MTU; EIO, EOPNOTSUPP:
+        // no segmentation on this device or kernel): these datagrams one by one, and no more GSO
+        // when it is not supported at all.
+        if (error != EINVAL) gso_ = false;
+        mmsghdr& h = hdrs_[done];
+        const size_t count = segments_[done];
+        iovec* iov = h.msg_hdr.msg_iov;
+        for (size_t k = 0; k < count; ++k) {
+          msghdr one{};
+          one.msg_name = h.msg_hdr.msg_name;
+          one.msg_namelen = h.msg_hdr.msg_namelen;
+          one.msg_iov = &iov[k];
+          one.msg_iovlen = 1;
+          ssize_t r;
+          do {
+            r = sendmsg(fd, &one, MSG_DONTWAIT);
+          } while (r < 0 && errno == EINTR);
+          if (r < 0) ++dropped;
+          else {
+            ++messages_;
+            ++datagrams_;
+          }
+        }
         ++done;
         continue;
       }
-      done += static_cast<size_t>(n);
+      // Buffer full or an ICMP error from an earlier datagram: skip this one, keep the rest.
+      dropped += segments_[done];
+      ++done;
+      continue;
     }
+    for (int k = 0; k < n; ++k) datagrams_ += segments_[done + static_cast<size_t>(k)];
+    messages_ += static_cast<uint64_t>(n);
+    done += static_cast<size_t>(n);
   }
-  count_ = 0;
   return dropped;
 }
 

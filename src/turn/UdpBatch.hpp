@@ -57,6 +57,19 @@ class RecvBatch {
 class SendQueue {
  public:
   static constexpr size_t Capacity = RecvBatch::Slots;
+  /// UDP GSO (UDP_SEGMENT, Linux 4.18): consecutive datagrams of one socket to one destination
+  /// with the same size (the last may be shorter) leave as one message the kernel segments, at
+  /// most this many per message and 64 KiB in all.
+  static constexpr size_t MaxSegments = 64;
+  /// Larger datagrams are not merged: every segment must fit the path MTU (1500-byte Ethernet
+  /// less IPv6 and UDP headers), or the whole message is refused.
+  static constexpr size_t MaxSegmentSize = 1400;
+  /// Off: one message per datagram (the kernel refused UDP_SEGMENT once, or tests compare).
+  void setGso(bool on) { gso_ = on; }
+  bool gso() const { return gso_; }
+  /// Messages handed to sendmmsg and datagrams they carried (a GSO message carries several).
+  uint64_t messagesSent() const { return messages_; }
+  uint64_t datagramsSent() const { return datagrams_; }
   /// Queues a datagram; `data` must stay valid until flush(). Flushes first when full.
   void push(int fd, std::span<const uint8_t> data, const proto::stun::Address& to);
   /// Sends everything queued, one sendmmsg per socket (in queue order per socket; datagrams of
@@ -72,10 +85,24 @@ class SendQueue {
     sockaddr_storage to;
     socklen_t toLength;
   };
+  // Room for one UDP_SEGMENT control message per mmsghdr.
+  union Control {
+    cmsghdr header;
+    uint8_t bytes[CMSG_SPACE(sizeof(uint16_t))];
+  };
+  size_t gather(size_t first, int fd);
+  size_t sendRun(int fd, size_t messages);
+
   std::array<Entry, Capacity> entries_{};
   std::array<mmsghdr, Capacity> hdrs_{};
+  std::array<uint16_t, Capacity> segments_{};  // datagrams in each hdrs_ message
+  std::array<iovec, Capacity> iovs_{};          // the gathered datagrams of one socket, in order
+  std::array<Control, Capacity> controls_{};
   std::array<bool, Capacity> sent_{};
   size_t count_ = 0;
+  bool gso_ = true;
+  uint64_t messages_ = 0;
+  uint64_t datagrams_ = 0;
 };
 
 /// Sends one datagram now (control path: STUN responses).

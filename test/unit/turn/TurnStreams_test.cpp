@@ -96,7 +96,8 @@ bool allocateOver(int fd) {
   b.addMessageIntegrity(turnLongTermKey(cred.username, "meeting", cred.password));
   b.addFingerprint();
   if (send(fd, b.message().data(), b.message().size(), 0) < 0) return false;
-  auto answer = StunMessage::parse(readStun(fd));
+  const auto bytes = readStun(fd);  // the parsed message views these bytes
+  auto answer = StunMessage::parse(bytes);
   return answer && classOf(answer->type()) == MessageClass::SuccessResponse;
 }
 

@@ -13,8 +13,10 @@
 #include <chrono>
 #include <ctime>
 #include <functional>
+#include <memory>
 #include <thread>
 
+#include "common/Clock.hpp"
 #include "common/TurnCredentials.hpp"
 #include "proto/stun/Stun.hpp"
 #include "turn/TurnService.hpp"
@@ -35,26 +37,44 @@ sockaddr_in loopback(uint16_t port) {
   return a;
 }
 
-int connectTo(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+sockaddr_in6 loopback6(uint16_t port) {
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_port = htons(port);
+  a.sin6_addr = in6addr_loopback;
+  return a;
+}
+
+int connectTo(uint16_t port, bool v6 = false) {
+  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
   sockaddr_in a = loopback(port);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+  sockaddr_in6 a6 = loopback6(port);
+  int r = v6 ? connect(fd, reinterpret_cast<sockaddr*>(&a6), sizeof a6) : connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  if (r != 0) {
     close(fd);
     return -1;
   }
   return fd;
 }
 
-// A listening TCP "peer" on 127.0.0.1.
+uint16_t localPort(int fd) {
+  sockaddr_storage a{};
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  return a.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&a)->sin6_port)
+                                 : ntohs(reinterpret_cast<sockaddr_in*>(&a)->sin_port);
+}
+
+// A listening TCP "peer" on 127.0.0.1 (or ::1).
 struct PeerListener {
-  PeerListener() {
-    fd = socket(AF_INET, SOCK_STREAM, 0);
+  explicit PeerListener(bool v6 = false) {
+    fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
     sockaddr_in a = loopback(0);
-    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    sockaddr_in6 a6 = loopback6(0);
+    if (v6) bind(fd, reinterpret_cast<sockaddr*>(&a6), sizeof a6);
+    else bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
     listen(fd, 8);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
+    port = localPort(fd);
   }
   ~PeerListener() { close(fd); }
   int accept(std::chrono::milliseconds limit) {
@@ -112,6 +132,8 @@ bool seesEof(int fd, std::chrono::milliseconds limit) {
 
 class TurnTcpRelayTest : public ::testing::Test {
  protected:
+  virtual void adjust(TurnRuntimeOptions&) {}
+
   void SetUp() override {
     Config config;
     config.secret = kSecret;
@@ -124,6 +146,7 @@ class TurnTcpRelayTest : public ::testing::Test {
     auto options = runtimeOptionsFromConfig(config);
     ASSERT_TRUE(options) << options.error().message;
     options->port = 0;
+    adjust(*options);
     auto r = runtime_.start(*options);
     ASSERT_TRUE(r) << r.error().message;
     cred_ = makeTurnCredential(kSecret, "tcp-user", std::time(nullptr), 3600);
@@ -227,6 +250,7 @@ class TurnTcpRelayTest : public ::testing::Test {
     return n;
   }
 
+  std::unique_ptr<ManualClock> manual_;  // before runtime_: outlives the workers using it
   TurnRuntime runtime_;
   TurnCredential cred_;
   std::string nonce_;
@@ -276,7 +300,8 @@ TEST_F(TurnTcpRelayTest, PeerInitiatedConnectionIsOfferedAndBound) {
   // The peer connects to the relayed address; the client hears of it on the control connection.
   int peer = connectTo(relayed.port);
   ASSERT_GE(peer, 0);
-  auto attempt = StunMessage::parse(readStun(control));
+  const auto attemptBytes = readStun(control);  // the parsed message views these bytes
+  auto attempt = StunMessage::parse(attemptBytes);
   ASSERT_TRUE(attempt);
   EXPECT_EQ(methodOf(attempt->type()), Method::ConnectionAttempt);
   ASSERT_TRUE(attempt->connectionId());
@@ -325,6 +350,251 @@ TEST_F(TurnTcpRelayTest, PeerWithoutPermissionIsClosed) {
   EXPECT_EQ(sum([](const TurnStats& s) { return s.tcpPeerRefused.value(); }), 1u);
   close(peer);
   close(control);
+}
+
+// ---- ConnectionBind on another worker than the allocation's ----
+
+// Opens TCP connections to the TURN port until the kernel hands one to a worker for which
+// `wanted(worker)` holds (SO_REUSEPORT spreads them by 4-tuple hash); returns it, or -1.
+int connectLandingOn(TurnRuntime& runtime, const std::function<bool(size_t)>& wanted) {
+  const auto& stats = runtime.stats();
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    std::vector<uint64_t> before;
+    for (const auto& s : stats) before.push_back(s->streamsAccepted.value());
+    int fd = connectTo(runtime.port());
+    if (fd < 0) return -1;
+    std::optional<size_t> landed;
+    for (int i = 0; i < 200 && !landed; ++i) {
+      for (size_t w = 0; w < stats.size(); ++w) {
+        if (stats[w]->streamsAccepted.value() != before[w]) landed = w;
+      }
+      if (!landed) std::this_thread::sleep_for(10ms);
+    }
+    if (landed && wanted(*landed)) return fd;
+    close(fd);
+  }
+  return -1;
+}
+
+TEST_F(TurnTcpRelayTest, ConnectionBindOnAnotherWorkerIsHandedOverToTheOwner) {
+  ASSERT_EQ(runtime_.stats().size(), 2u);
+  PeerListener listener;
+  int control = controlWithAllocation();
+  auto c = call(control, Method::Connect, [&](StunBuilder& b) { b.addXorPeerAddress(Address::v4({127, 0, 0, 1}, listener.port)); });
+  ASSERT_TRUE(success(c) && c->connectionId());
+  const uint32_t id = *c->connectionId();
+  const size_t owner = TurnServer::connectionWorker(id);  // the id's top byte names the worker
+  ASSERT_LT(owner, 2u);
+  int peer = listener.accept(2s);
+  ASSERT_GE(peer, 0);
+  // Forced: the data connection is one the kernel gave to the worker that does not hold it.
+  int data = connectLandingOn(runtime_, [owner](size_t w) { return w != owner; });
+  ASSERT_GE(data, 0) << "no connection landed on the other worker in 64 tries";
+  auto bound = call(data, Method::ConnectionBind, [id](StunBuilder& b) { b.addConnectionId(id); });
+  ASSERT_TRUE(success(bound));
+  const auto& stats = runtime_.stats();
+  EXPECT_EQ(stats[1 - owner]->tcpBindsHandedOver.value(), 1u);
+  EXPECT_EQ(stats[owner]->tcpBindsHandedOver.value(), 0u);
+  EXPECT_EQ(stats[owner]->tcpBound.value(), 1u);  // the owner's core marked it bound
+  exchange(data, peer);
+  EXPECT_GE(stats[1 - owner]->splicedBytesToPeer.value(), 1u << 20);  // spliced where it landed
+
+  // The same on the owner itself: no hand-over.
+  PeerListener listener2;
+  auto c2 = call(control, Method::Connect, [&](StunBuilder& b) { b.addXorPeerAddress(Address::v4({127, 0, 0, 1}, listener2.port)); });
+  ASSERT_TRUE(success(c2) && c2->connectionId());
+  int peer2 = listener2.accept(2s);
+  ASSERT_GE(peer2, 0);
+  int data2 = connectLandingOn(runtime_, [owner](size_t w) { return w == owner; });
+  ASSERT_GE(data2, 0);
+  const uint32_t id2 = *c2->connectionId();
+  ASSERT_TRUE(success(call(data2, Method::ConnectionBind, [id2](StunBuilder& b) { b.addConnectionId(id2); })));
+  EXPECT_EQ(stats[owner]->tcpBindsHandedOver.value(), 0u);
+  EXPECT_EQ(stats[1 - owner]->tcpBindsHandedOver.value(), 1u);
+  exchange(data2, peer2);
+
+  // Deleting the allocation closes the spliced connection on the other worker too.
+  close(control);
+  EXPECT_TRUE(seesEof(data, 3s));
+  EXPECT_TRUE(seesEof(peer, 3s));
+  EXPECT_TRUE(seesEof(data2, 3s));
+  EXPECT_TRUE(seesEof(peer2, 3s));
+  for (int fd : {data, peer, data2, peer2}) close(fd);
+  for (int i = 0; i < 50 && runtime_.load().tcpConnections != 0; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(runtime_.load().tcpConnections, 0u);
+}
+
+// ---- timers with time driven by hand ----
+
+class TurnTcpRelayTimersTest : public TurnTcpRelayTest {
+ protected:
+  static constexpr auto IdleTimeout = std::chrono::seconds(120);
+  void adjust(TurnRuntimeOptions& o) override {
+    // Wall time starts at the real time: the REST credentials and nonces check it.
+    const int64_t wall = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+    manual_ = std::make_unique<ManualClock>(TimePoint{Duration{1'000'000}}, wall);
+    o.clock = manual_.get();
+    o.tcpRelayIdleTimeout = IdleTimeout;
+  }
+  void advance(Duration d) {
+    manual_->advance(d);
+    runtime_.runDueTimers();
+  }
+  // True when `fd` is still open: no EOF/reset within a short wait.
+  static bool stillOpen(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 150) == 0) return true;
+    uint8_t b;
+    return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+  }
+  // One byte each way through a bound relay (stamps its activity).
+  static bool pingBothWays(int data, int peer) {
+    uint8_t b = 0x5a, got = 0;
+    return writeAll(data, &b, 1) && readExact(peer, &got, 1, 2s) && got == b && writeAll(peer, &b, 1) &&
+           readExact(data, &got, 1, 2s) && got == b;
+  }
+};
+
+TEST_F(TurnTcpRelayTimersTest, BoundConnectionIsClosedAfterTheIdleTimeoutAndKeptWhileUsed) {
+  PeerListener listener;
+  int control = controlWithAllocation();
+  auto c = call(control, Method::Connect, [&](StunBuilder& b) { b.addXorPeerAddress(Address::v4({127, 0, 0, 1}, listener.port)); });
+  ASSERT_TRUE(success(c) && c->connectionId());
+  int peer = listener.accept(2s);
+  ASSERT_GE(peer, 0);
+  int data = bindData(*c->connectionId());
+  ASSERT_GE(data, 0);
+  ASSERT_TRUE(pingBothWays(data, peer));
+  advance(IdleTimeout - 20s);  // 100 s idle
+  ASSERT_TRUE(pingBothWays(data, peer));
+  advance(IdleTimeout - 20s);  // 100 s since the last byte, 200 s since the bind
+  ASSERT_TRUE(stillOpen(data) && stillOpen(peer));
+  // Only client -> peer bytes count too.
+  uint8_t b = 1;
+  ASSERT_TRUE(writeAll(data, &b, 1) && readExact(peer, &b, 1, 2s));
+  advance(IdleTimeout - 1s);
+  EXPECT_TRUE(stillOpen(data) && stillOpen(peer));
+  EXPECT_EQ(sum([](const TurnStats& s) { return s.tcpIdleClosed.value(); }), 0u);
+  advance(2s);  // 121 s idle: both sides closed
+  EXPECT_TRUE(seesEof(data, 3s));
+  EXPECT_TRUE(seesEof(peer, 3s));
+  EXPECT_EQ(sum([](const TurnStats& s) { return s.tcpIdleClosed.value(); }), 1u);
+  for (int i = 0; i < 50 && runtime_.load().tcpConnections != 0; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(runtime_.load().tcpConnections, 0u);
+  // The allocation (and its control connection) stays.
+  EXPECT_EQ(runtime_.load().allocations, 1u);
+  auto r = call(control, Method::Refresh, [](StunBuilder& bb) { bb.addLifetime(600); });
+  EXPECT_TRUE(success(r));
+  close(data);
+  close(peer);
+  close(control);
+}
+
+TEST_F(TurnTcpRelayTimersTest, UnboundConnectionsAreClosed30sAfterConnectOrConnectionAttempt) {
+  // RFC 6062 §5.2/§5.4: after a successful Connect the client has 30 s to bind the connection.
+  PeerListener listener;
+  Address relayed;
+  int control = controlWithAllocation(&relayed);
+  auto c = call(control, Method::Connect, [&](StunBuilder& b) { b.addXorPeerAddress(Address::v4({127, 0, 0, 1}, listener.port)); });
+  ASSERT_TRUE(success(c) && c->connectionId());
+  int peer = listener.accept(2s);
+  ASSERT_GE(peer, 0);
+  // RFC 6062 §5.3: the same 30 s after a ConnectionAttempt for a peer that connected to the relay.
+  int incoming = connectTo(relayed.port);
+  ASSERT_GE(incoming, 0);
+  const auto attemptBytes = readStun(control);  // the parsed message views these bytes
+  auto attempt = StunMessage::parse(attemptBytes);
+  ASSERT_TRUE(attempt && attempt->connectionId());
+  EXPECT_EQ(methodOf(attempt->type()), Method::ConnectionAttempt);
+  advance(29s);
+  EXPECT_TRUE(stillOpen(peer));
+  EXPECT_TRUE(stillOpen(incoming));
+  EXPECT_EQ(sum([](const TurnStats& s) { return s.tcpBindTimeouts.value(); }), 0u);
+  advance(2s);
+  EXPECT_TRUE(seesEof(peer, 3s));
+  EXPECT_TRUE(seesEof(incoming, 3s));
+  EXPECT_EQ(sum([](const TurnStats& s) { return s.tcpBindTimeouts.value(); }), 2u);
+  // Too late to bind either.
+  uint16_t code = 0;
+  EXPECT_LT(bindData(*c->connectionId(), &code), 0);
+  EXPECT_EQ(code, 400);
+  EXPECT_LT(bindData(*attempt->connectionId(), &code), 0);
+  EXPECT_EQ(code, 400);
+  EXPECT_EQ(runtime_.load().tcpConnections, 0u);
+  close(peer);
+  close(incoming);
+  close(control);
+}
+
+// ---- IPv6 TCP relays (RFC 6156 REQUESTED-ADDRESS-FAMILY with RFC 6062) on ::1 ----
+
+class TurnTcpRelayV6Test : public TurnTcpRelayTest {
+ protected:
+  static constexpr std::array<uint8_t, 16> Loopback6{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  void adjust(TurnRuntimeOptions& o) override { o.announcedV6 = Address::v6(Loopback6, 0); }
+
+  // A control connection (over IPv4) with an IPv6 TCP allocation and a permission for ::1.
+  int controlWithV6Allocation(Address* relayed) {
+    int fd = connectTo(runtime_.port());
+    EXPECT_GE(fd, 0);
+    auto a = call(fd, Method::Allocate, [](StunBuilder& b) {
+      b.addRequestedTransport(TransportTcp);
+      b.addRequestedAddressFamily(0x02);  // RFC 6156 §4.1.1: IPv6
+    });
+    EXPECT_TRUE(success(a)) << (a && a->errorCode() ? a->errorCode()->code : 0);
+    if (a) *relayed = a->xorRelayedAddress().value_or(Address{});
+    auto p = call(fd, Method::CreatePermission, [](StunBuilder& b) { b.addXorPeerAddress(Address::v6(Loopback6, 0)); });
+    EXPECT_TRUE(success(p));
+    return fd;
+  }
+};
+
+TEST_F(TurnTcpRelayV6Test, ConnectAndConnectionAttemptOverIpv6Loopback) {
+  Address relayed;
+  int control = controlWithV6Allocation(&relayed);
+  ASSERT_EQ(relayed.family, AddressFamily::IPv6);
+  EXPECT_EQ(relayed.ip, Loopback6);
+  ASSERT_NE(relayed.port, 0);
+
+  // Client-initiated: Connect to [::1]:port; the peer sees the connection from the relayed port.
+  PeerListener listener(true);
+  auto c = call(control, Method::Connect, [&](StunBuilder& b) { b.addXorPeerAddress(Address::v6(Loopback6, listener.port)); });
+  ASSERT_TRUE(success(c) && c->connectionId()) << (c && c->errorCode() ? c->errorCode()->code : 0);
+  int peer = listener.accept(2s);
+  ASSERT_GE(peer, 0);
+  sockaddr_in6 from{};
+  socklen_t len = sizeof from;
+  getpeername(peer, reinterpret_cast<sockaddr*>(&from), &len);
+  EXPECT_EQ(ntohs(from.sin6_port), relayed.port);  // RFC 6062 §5.2: from the relayed address
+  int data = bindData(*c->connectionId());
+  ASSERT_GE(data, 0);
+  exchange(data, peer);
+
+  // Peer-initiated: a peer connects to [::1]:relayed port -> ConnectionAttempt with its v6 address.
+  int incoming = connectTo(relayed.port, true);
+  ASSERT_GE(incoming, 0);
+  const auto attemptBytes = readStun(control);  // the parsed message views these bytes
+  auto attempt = StunMessage::parse(attemptBytes);
+  ASSERT_TRUE(attempt && attempt->connectionId() && attempt->xorPeerAddress());
+  EXPECT_EQ(methodOf(attempt->type()), Method::ConnectionAttempt);
+  EXPECT_EQ(attempt->xorPeerAddress()->family, AddressFamily::IPv6);
+  EXPECT_EQ(attempt->xorPeerAddress()->ip, Loopback6);
+  EXPECT_EQ(attempt->xorPeerAddress()->port, localPort(incoming));
+  int data2 = bindData(*attempt->connectionId());
+  ASSERT_GE(data2, 0);
+  exchange(data2, incoming);
+
+  // An IPv4 peer on an IPv6 allocation: 443 (RFC 8656 §7.3 via RFC 6062 §5.2).
+  PeerListener v4;
+  auto wrong = call(control, Method::Connect, [&](StunBuilder& b) { b.addXorPeerAddress(Address::v4({127, 0, 0, 1}, v4.port)); });
+  ASSERT_TRUE(wrong && wrong->errorCode());
+  EXPECT_EQ(wrong->errorCode()->code, 443);
+
+  close(control);
+  EXPECT_TRUE(seesEof(data, 3s));
+  EXPECT_TRUE(seesEof(incoming, 3s));
+  for (int fd : {data, peer, data2, incoming}) close(fd);
 }
 
 }  // namespace
