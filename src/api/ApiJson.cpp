@@ -204,6 +204,7 @@ json meetingJson(const db::Meeting& m, const std::string& joinUrl) {
           {"invitees", m.invitees},
           {"join_code", m.joinCode},
           {"join_url", joinUrl},
+          {"waiting_room", m.waitingRoom},
           {"sfu", m.sfu},
           {"turn", m.turn},
           {"created_at", m.createdAt},

@@ -15,6 +15,7 @@
 #include "api/PeerRegistry.hpp"
 #include "api/RestApi.hpp"
 #include "api/RoomJanitor.hpp"
+#include "api/auth/AdminBootstrap.hpp"
 #include "api/control/ControlHub.hpp"
 #include "api/control/NodeRegistry.hpp"
 #include "api/db/DbExecutor.hpp"
@@ -95,6 +96,14 @@ class ApiService final : public app::Service {
     webhooks_->start();
     startMail(options.publicUrl);
     rest_->registerRoutes(context.router);
+    {
+      // First start (no user yet): an administrator, its password printed once. Argon2id is slow:
+      // this runs before serving, off any loop.
+      auth::PasswordHasher hasher(options.passwordParams);
+      auto admin = auth::ensureAdministrator(*storage_, hasher, auth::defaultAdminEmail(options.publicUrl),
+                                             options.publicUrl, std::cout);
+      if (!admin) return makeError(admin.error().code, "administrator: " + admin.error().message);
+    }
     if (config_.monitoringEnabled && !config_.reportPassword.empty()) {
       addMonitoringRoute(context.router, *registry_, SystemClock::instance(), config_.reportPassword);
       MLOG_INFO("apiserver: monitoring report at /monitoring/<report_password>");
@@ -145,6 +154,7 @@ class ApiService final : public app::Service {
     smtp_ = std::make_unique<mail::SmtpClient>();
     mail_ = std::make_unique<mail::MailDispatcher>(*storage_, SystemClock::instance(), *smtp_, mailOptions);
     rest_->setInvitations(mail_.get());
+    rest_->setAccountMail(mail_->enabled());
     if (mail_->enabled()) {
       MLOG_INFO("apiserver: invitation mail through {} SMTP server(s), first {}:{}", mailOptions.servers.size(),
                 mailOptions.servers.front().host, mailOptions.servers.front().port);

@@ -5,6 +5,7 @@
 
 #include "api/ApiJson.hpp"
 #include "api/RestApi.hpp"
+#include "api/auth/AccountJson.hpp"
 #include "api/mail/MimeMessage.hpp"
 
 namespace meeting::api {
@@ -62,6 +63,14 @@ json invitationsJson(const std::vector<db::MailDelivery>& rows) {
   return out;
 }
 
+// A signed-in user sees and changes only own meetings (the owner is the user's e-mail); API keys
+// see all. Another user's meeting answers 404, as if it did not exist.
+bool visibleTo(const Caller& caller, const db::Meeting& meeting) {
+  return !caller.user || auth::lowerEmail(caller.user->email) == meeting.ownerEmail;
+}
+
+net::HttpResponse meetingNotFound() { return errorResponse(http::status::not_found, "not_found", "meeting not found"); }
+
 }  // namespace
 
 json RestApi::meetingWithInvitations(const db::Meeting& meeting) {
@@ -74,18 +83,28 @@ json RestApi::meetingWithInvitations(const db::Meeting& meeting) {
 
 net::HttpResponse RestApi::createMeeting(const ApiRequest& r) {
   net::HttpResponse error;
-  auto body = BodyReader::parse(r.body, {"title", "owner_email", "begin_at", "end_at", "invitees", "room"}, error);
+  auto body = BodyReader::parse(r.body, {"title", "owner_email", "begin_at", "end_at", "invitees", "room", "waiting_room"},
+                                error);
   if (!body) return error;
   std::optional<std::string> title, owner;
   std::optional<int64_t> beginAt, endAt;
+  std::optional<bool> waitingRoom;
   std::vector<std::string> invitees;
   std::optional<BodyReader> roomBody;
   if (!body->string("title", title, 512) || !body->string("owner_email", owner, 254) ||
+      !body->boolean("waiting_room", waitingRoom) ||
       !body->integer("begin_at", beginAt, 0, MaxUnixSeconds) || !body->integer("end_at", endAt, 0, MaxUnixSeconds) ||
       !body->stringList("invitees", invitees, 500, 254) ||
       !body->object("room", roomBody, {"max_peers", "video_codec", "webhook_url", "peerless_purge_timeout",
                                        "peer_disconnected_timeout"})) {
     return body->error();
+  }
+  if (r.caller.user) {
+    // A signed-in user creates meetings for itself only.
+    if (owner && auth::lowerEmail(*owner) != auth::lowerEmail(r.caller.user->email)) {
+      return errorResponse(http::status::forbidden, "forbidden", "owner_email: must be your own address", "owner_email");
+    }
+    owner = r.caller.user->email;
   }
   if (!owner) return fieldError("owner_email", "required");
   if (!isValidEmail(*owner)) return fieldError("owner_email", "not an e-mail address");
@@ -137,6 +156,7 @@ net::HttpResponse RestApi::createMeeting(const ApiRequest& r) {
   meeting.invitees = invitees;
   meeting.sfu = allocation->sfu;
   meeting.turn = allocation->turn;
+  meeting.waitingRoom = waitingRoom.value_or(false);
   auto created = deps_.storage.createMeeting(meeting);
   if (!created) {
     (void)deps_.storage.deleteRoom(createdRoom->id);
@@ -148,6 +168,12 @@ net::HttpResponse RestApi::createMeeting(const ApiRequest& r) {
 
 net::HttpResponse RestApi::listMeetings(const ApiRequest& r) {
   std::string owner = r.queryValue("owner_email");
+  if (r.caller.user) {
+    if (!owner.empty() && auth::lowerEmail(owner) != auth::lowerEmail(r.caller.user->email)) {
+      return errorResponse(http::status::forbidden, "forbidden", "owner_email: you see your own meetings only", "owner_email");
+    }
+    owner = r.caller.user->email;
+  }
   if (owner.empty()) return fieldError("owner_email", "required (query parameter)");
   if (!isValidEmail(owner)) return fieldError("owner_email", "not an e-mail address");
   db::PageQuery page;
@@ -166,6 +192,7 @@ net::HttpResponse RestApi::getMeeting(const ApiRequest& r) {
   if (!id) return fieldError("meeting_id", "must be a positive integer");
   auto meeting = deps_.storage.getMeeting(*id);
   if (!meeting) return storageError(meeting.error());
+  if (!visibleTo(r.caller, *meeting)) return meetingNotFound();
   return jsonOk(http::status::ok, {{"meeting", meetingWithInvitations(*meeting)}});
 }
 
@@ -174,6 +201,7 @@ net::HttpResponse RestApi::deleteMeeting(const ApiRequest& r) {
   if (!id) return fieldError("meeting_id", "must be a positive integer");
   auto meeting = deps_.storage.getMeeting(*id);
   if (!meeting) return storageError(meeting.error());
+  if (!visibleTo(r.caller, *meeting)) return meetingNotFound();
   if (auto deleted = deps_.storage.deleteMeeting(*id); !deleted) return storageError(deleted.error());
   if (invitations_) invitations_->meetingDeleted(*meeting, joinUrl(meeting->joinCode));
   // The meeting owns its room: close it too (everyone is disconnected).
@@ -190,15 +218,16 @@ net::HttpResponse RestApi::updateMeeting(const ApiRequest& r) {
   auto id = parsePositiveId(r.params.at("meeting_id"));
   if (!id) return fieldError("meeting_id", "must be a positive integer");
   net::HttpResponse error;
-  auto body = BodyReader::parse(r.body, {"title", "begin_at", "end_at", "invitees"}, error);
+  auto body = BodyReader::parse(r.body, {"title", "begin_at", "end_at", "invitees", "waiting_room"}, error);
   if (!body) return error;
+  std::optional<bool> waitingRoom;
   std::optional<std::string> title;
   std::optional<int64_t> beginAt, endAt;
   std::vector<std::string> invitees;
   json inviteesGiven;  // stays null when the field is absent (then the list is kept)
   if (!body->string("title", title, 512) || !body->integer("begin_at", beginAt, 1, MaxUnixSeconds) ||
       !body->integer("end_at", endAt, 1, MaxUnixSeconds) || !body->stringList("invitees", invitees, 500, 254) ||
-      !body->value("invitees", inviteesGiven, 256 * 1024)) {
+      !body->value("invitees", inviteesGiven, 256 * 1024) || !body->boolean("waiting_room", waitingRoom)) {
     return body->error();
   }
   if (title && !validTitle(*title)) return fieldError("title", "must not contain control characters");
@@ -206,6 +235,7 @@ net::HttpResponse RestApi::updateMeeting(const ApiRequest& r) {
   const bool newInvitees = !inviteesGiven.is_null();
   auto before = deps_.storage.getMeeting(*id);
   if (!before) return storageError(before.error());
+  if (!visibleTo(r.caller, *before)) return meetingNotFound();
   db::Meeting after = *before;
   const bool scheduled = before->beginAt != 0 || before->endAt != 0;
   if ((beginAt || endAt) && !scheduled) {
@@ -216,6 +246,7 @@ net::HttpResponse RestApi::updateMeeting(const ApiRequest& r) {
   if (beginAt) after.beginAt = *beginAt * 1000;
   if (endAt) after.endAt = *endAt * 1000;
   if (newInvitees) after.invitees = invitees;
+  if (waitingRoom) after.waitingRoom = *waitingRoom;
   if (scheduled && after.endAt <= after.beginAt) {
     return errorResponse(http::status::unprocessable_entity, "invalid_time_range", "end_at: must be after begin_at", "end_at");
   }

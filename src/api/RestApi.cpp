@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "api/ApiJson.hpp"
+#include "api/auth/SessionTokens.hpp"
 #include "common/AccessToken.hpp"
 #include "common/Log.hpp"
 #include "common/Metrics.hpp"
@@ -56,7 +57,12 @@ bool readPage(const ApiRequest& r, db::PageQuery& page, net::HttpResponse& error
   return true;
 }
 
-RestApi::RestApi(RestApiDeps deps, RestApiOptions options) : deps_(deps), options_(std::move(options)) {
+RestApi::RestApi(RestApiDeps deps, RestApiOptions options)
+    : deps_(deps),
+      options_(std::move(options)),
+      passwords_(options_.passwordParams),
+      loginLimiter_(options_.loginLimits),
+      waitingRoom_(options_.waitingTicketIdle) {
   if (!options_.publicUrl.empty() && options_.publicUrl.back() != '/') options_.publicUrl += '/';
 }
 
@@ -66,8 +72,8 @@ void RestApi::route(net::HttpRouter& router, verb method, const std::string& pat
   router.add(method, std::string(ApiPrefix) + pattern,
              [this, handler, auth, &requests, &refused](net::HttpRequestContext& ctx, net::HttpResponder respond) {
                requests.inc();
-               std::string key = ctx.bearerToken();
-               if (key.empty()) {
+               std::string key = auth == Auth::Public ? std::string{} : ctx.bearerToken();
+               if (key.empty() && auth != Auth::Public && auth != Auth::OptionalUser) {
                  refused.inc();
                  return respond(unauthorized("missing_api_key", "send Authorization: Bearer <api key>"));
                }
@@ -75,32 +81,13 @@ void RestApi::route(net::HttpRouter& router, verb method, const std::string& pat
                request->params = ctx.params;
                request->query = ctx.query;
                request->body = ctx.request.body();
+               request->remoteAddress = ctx.remoteAddress;
                auto work = [this, handler, auth, request, key, &refused]() -> net::HttpResponse {
                  try {
-                   // API keys never contain '.', a JWS always does (RFC 7515 §7.1).
-                   if (auth == Auth::ApiKeyOrRoomToken && key.find('.') != std::string::npos) {
-                     auto claims = token::verifyAccessToken(key, options_.secret, nowSeconds());
-                     if (!claims) {
-                       refused.inc();
-                       return unauthorized("invalid_token", "invalid or expired room token");
-                     }
-                     if (deps_.peers.isRevoked(claims->room, claims->identity, nowSeconds())) {
-                       return errorResponse(http::status::forbidden, "peer_removed",
-                                            "this participant was removed from the room");
-                     }
-                     request->caller.apiKey = false;
-                     request->caller.room = claims->room;
-                     request->caller.identity = claims->identity;
-                     request->caller.roomAdmin = claims->grants.roomAdmin;
-                     return (this->*handler)(*request);
+                   if (auto refusal = authenticate(auth, key, *request)) {
+                     if (refusal->result() == http::status::unauthorized) refused.inc();
+                     return *refusal;
                    }
-                   auto verified = deps_.storage.verifyApiKey(key);
-                   if (!verified) {
-                     if (verified.error().code == db::errc::Unavailable) return storageError(verified.error());
-                     refused.inc();
-                     return unauthorized("invalid_api_key", "unknown or revoked API key");
-                   }
-                   request->caller.keyName = verified->name;
                    return (this->*handler)(*request);
                  } catch (const std::exception& e) {
                    // A bug, not bad input: log it, answer 500, keep serving.
@@ -115,21 +102,86 @@ void RestApi::route(net::HttpRouter& router, verb method, const std::string& pat
              net::RouteOptions{MaxApiBodyBytes});
 }
 
+std::optional<net::HttpResponse> RestApi::authenticate(Auth auth, const std::string& key, ApiRequest& request) {
+  Caller& caller = request.caller;
+  if (auth == Auth::Public || (auth == Auth::OptionalUser && key.empty())) {
+    caller.apiKey = false;
+    return std::nullopt;
+  }
+  // A JWS always contains '.' (RFC 7515 §7.1), API keys start "mk_", anything else is taken for
+  // a browser session token.
+  const bool jwt = key.find('.') != std::string::npos;
+  const bool apiKey = !jwt && key.rfind("mk_", 0) == 0;
+  const bool takesKey = auth == Auth::ApiKey || auth == Auth::ApiKeyOrRoomToken || auth == Auth::ApiKeyOrUser;
+  const bool takesUser = auth == Auth::ApiKeyOrUser || auth == Auth::User || auth == Auth::OptionalUser;
+  if (jwt && auth == Auth::ApiKeyOrRoomToken) {
+    auto claims = token::verifyAccessToken(key, options_.secret, nowSeconds());
+    if (!claims) return unauthorized("invalid_token", "invalid or expired room token");
+    if (deps_.peers.isRevoked(claims->room, claims->identity, nowSeconds())) {
+      return errorResponse(http::status::forbidden, "peer_removed", "this participant was removed from the room");
+    }
+    caller.apiKey = false;
+    caller.room = claims->room;
+    caller.identity = claims->identity;
+    caller.roomAdmin = claims->grants.roomAdmin;
+    return std::nullopt;
+  }
+  if (!jwt && !apiKey && takesUser) return authenticateUser(key, caller);
+  if (!takesKey) {
+    return unauthorized("invalid_session", auth == Auth::User ? "sign in first (Authorization: Bearer <session token>)"
+                                                              : "unknown or expired session");
+  }
+  auto verified = deps_.storage.verifyApiKey(key);
+  if (!verified) {
+    if (verified.error().code == db::errc::Unavailable) return storageError(verified.error());
+    return unauthorized("invalid_api_key", "unknown or revoked API key");
+  }
+  caller.keyName = verified->name;
+  return std::nullopt;
+}
+
+std::optional<net::HttpResponse> RestApi::authenticateUser(const std::string& key, Caller& caller) {
+  caller.apiKey = false;
+  if (!auth::looksLikeToken(key)) return unauthorized("invalid_session", "unknown or expired session");
+  const std::string hash = auth::tokenHash(key);
+  auto login = deps_.storage.findLogin(hash, deps_.clock.wallMicros() / 1000);
+  if (!login) {
+    if (login.error().code == db::errc::NotFound) return unauthorized("invalid_session", "unknown or expired session");
+    return storageError(login.error());
+  }
+  auto user = deps_.storage.getUser(login->userId);
+  if (!user) {
+    if (user.error().code == db::errc::NotFound) return unauthorized("invalid_session", "unknown or expired session");
+    return storageError(user.error());
+  }
+  if (user->disabled) return errorResponse(http::status::forbidden, "account_disabled", "this account is disabled");
+  caller.user = std::move(*user);
+  caller.loginHash = hash;
+  return std::nullopt;
+}
+
+std::optional<net::HttpResponse> RestApi::requireRoomAdmin(const Caller& caller, const std::string& roomId) {
+  if (caller.apiKey) return std::nullopt;
+  if (caller.room == roomId && caller.roomAdmin) return std::nullopt;
+  return errorResponse(http::status::forbidden, "forbidden",
+                       caller.room == roomId ? "needs the room_admin grant" : "this token is for another room");
+}
+
 void RestApi::registerRoutes(net::HttpRouter& router) {
   route(router, verb::post, "/rooms", &RestApi::createRoom);
   route(router, verb::get, "/rooms", &RestApi::listRooms);
   route(router, verb::get, "/rooms/{room_id}", &RestApi::getRoom);
-  route(router, verb::delete_, "/rooms/{room_id}", &RestApi::deleteRoom);
+  route(router, verb::delete_, "/rooms/{room_id}", &RestApi::deleteRoom, Auth::ApiKeyOrRoomToken);
   route(router, verb::post, "/rooms/{room_id}/peers", &RestApi::addPeer);
   route(router, verb::get, "/rooms/{room_id}/peers", &RestApi::listPeers);
   route(router, verb::get, "/rooms/{room_id}/peers/{peer_id}", &RestApi::getPeer);
-  route(router, verb::delete_, "/rooms/{room_id}/peers/{peer_id}", &RestApi::deletePeer);
+  route(router, verb::delete_, "/rooms/{room_id}/peers/{peer_id}", &RestApi::deletePeer, Auth::ApiKeyOrRoomToken);
   route(router, verb::get, "/rooms/{room_id}/session", &RestApi::currentSession);
-  route(router, verb::post, "/meetings", &RestApi::createMeeting);
-  route(router, verb::get, "/meetings", &RestApi::listMeetings);
-  route(router, verb::get, "/meetings/{meeting_id}", &RestApi::getMeeting);
-  route(router, verb::delete_, "/meetings/{meeting_id}", &RestApi::deleteMeeting);
-  route(router, verb::patch, "/meetings/{meeting_id}", &RestApi::updateMeeting);
+  route(router, verb::post, "/meetings", &RestApi::createMeeting, Auth::ApiKeyOrUser);
+  route(router, verb::get, "/meetings", &RestApi::listMeetings, Auth::ApiKeyOrUser);
+  route(router, verb::get, "/meetings/{meeting_id}", &RestApi::getMeeting, Auth::ApiKeyOrUser);
+  route(router, verb::delete_, "/meetings/{meeting_id}", &RestApi::deleteMeeting, Auth::ApiKeyOrUser);
+  route(router, verb::patch, "/meetings/{meeting_id}", &RestApi::updateMeeting, Auth::ApiKeyOrUser);
   route(router, verb::get, "/sessions/{session_id}", &RestApi::getSession);
   route(router, verb::get, "/sessions/{session_id}/users", &RestApi::listSessionUsers);
   route(router, verb::get, "/sessions/{session_id}/messages", &RestApi::listSessionMessages);
@@ -143,6 +195,23 @@ void RestApi::registerRoutes(net::HttpRouter& router) {
   route(router, verb::post, "/files/{file_id}/complete", &RestApi::completeUpload, Auth::ApiKeyOrRoomToken);
   route(router, verb::get, "/files/{file_id}", &RestApi::getFileInfo, Auth::ApiKeyOrRoomToken);
   route(router, verb::delete_, "/files/{file_id}", &RestApi::deleteFile, Auth::ApiKeyOrRoomToken);
+  // Accounts (browser sessions), joining by link, waiting rooms and chat history.
+  route(router, verb::post, "/auth/login", &RestApi::login, Auth::Public);
+  route(router, verb::post, "/auth/logout", &RestApi::logout, Auth::User);
+  route(router, verb::get, "/me", &RestApi::getMe, Auth::User);
+  route(router, verb::patch, "/me", &RestApi::updateMe, Auth::User);
+  route(router, verb::post, "/users", &RestApi::createUser, Auth::ApiKeyOrUser);
+  route(router, verb::get, "/users", &RestApi::listUsers, Auth::ApiKeyOrUser);
+  route(router, verb::patch, "/users/{user_id}", &RestApi::updateUser, Auth::ApiKeyOrUser);
+  route(router, verb::delete_, "/users/{user_id}", &RestApi::deleteUser, Auth::ApiKeyOrUser);
+  route(router, verb::get, "/invites/{invite}", &RestApi::getInvite, Auth::Public);
+  route(router, verb::post, "/invites/{invite}", &RestApi::acceptInvite, Auth::Public);
+  route(router, verb::get, "/join/{code}", &RestApi::getJoinInfo, Auth::Public);
+  route(router, verb::post, "/join/{code}", &RestApi::joinMeeting, Auth::OptionalUser);
+  route(router, verb::get, "/join/{code}/tickets/{ticket}", &RestApi::pollTicket, Auth::Public);
+  route(router, verb::get, "/rooms/{room_id}/waiting", &RestApi::listWaiting, Auth::ApiKeyOrRoomToken);
+  route(router, verb::post, "/rooms/{room_id}/waiting/{ticket}", &RestApi::decideWaiting, Auth::ApiKeyOrRoomToken);
+  route(router, verb::get, "/rooms/{room_id}/messages", &RestApi::listRoomMessages, Auth::ApiKeyOrRoomToken);
   router.addWebSocket(std::string(ApiPrefix) + "/control", deps_.hub.webSocketRoute());
 }
 
@@ -196,7 +265,7 @@ json RestApi::iceServers(const std::string& turn, const std::string& user) const
   return servers;
 }
 
-std::string RestApi::joinUrl(const std::string& joinCode) const { return options_.publicUrl + "join/" + joinCode; }
+std::string RestApi::joinUrl(const std::string& joinCode) const { return options_.publicUrl + "m/" + joinCode; }
 
 
 net::HttpResponse RestApi::listNodes(const ApiRequest& r) {

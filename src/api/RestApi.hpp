@@ -11,12 +11,16 @@
 #include "api/Allocator.hpp"
 #include "api/PeerRegistry.hpp"
 #include "api/PendingUploads.hpp"
+#include "api/auth/LoginLimiter.hpp"
+#include "api/auth/PasswordHasher.hpp"
+#include "api/auth/WaitingRoom.hpp"
 #include "api/control/ControlHub.hpp"
 #include "api/db/DbExecutor.hpp"
 #include "api/db/Storage.hpp"
 #include "api/mail/MailDispatcher.hpp"
 #include "api/webhook/WebhookEvent.hpp"
 #include "common/Clock.hpp"
+#include "common/AccessToken.hpp"
 #include "common/SignedUrl.hpp"
 #include "net/HttpRouter.hpp"
 
@@ -37,6 +41,12 @@ struct RestApiOptions {
   std::chrono::milliseconds fsTimeout{5000};   ///< each call to an fsserver
   /// Largest upload granted (the fsserver's own limit, --fs-max-file-size, still applies).
   uint64_t maxUploadBytes = 2ull << 30;
+  /// Argon2id cost of account passwords (AccountRoutes.cpp).
+  auth::PasswordParams passwordParams{};
+  std::chrono::seconds loginTtl{30 * 24 * 3600};   ///< browser sessions
+  std::chrono::seconds inviteTtl{7 * 24 * 3600};   ///< account invitations
+  std::chrono::milliseconds waitingTicketIdle{10 * 60 * 1000};  ///< waiting-room tickets not polled
+  auth::LoginLimiter::Options loginLimits{};
 };
 
 struct RestApiDeps {
@@ -48,13 +58,18 @@ struct RestApiDeps {
   const Clock& clock;
 };
 
-/// Who is calling: an operator's API key, or a participant's peer token (file routes only).
+/// Who is calling: an operator's API key, a participant's peer token (routes that take one), a
+/// signed-in user's browser session, or nobody (public routes).
 struct Caller {
   bool apiKey = true;
   std::string keyName;   ///< API key: its name
   std::string room;      ///< peer token: the one room it opens
   std::string identity;  ///< peer token: the peer id
   bool roomAdmin = false;
+  std::optional<db::User> user;  ///< browser session: the signed-in user
+  std::string loginHash;         ///< browser session: SHA-256 of its token
+  bool isRoomToken() const { return !apiKey && !room.empty(); }
+  bool isAdminUser() const { return user && user->role == db::Role::Admin; }
 };
 
 /// What a handler sees: owned copies, safe to use on a worker thread.
@@ -63,6 +78,7 @@ struct ApiRequest {
   std::map<std::string, std::string> params;
   std::multimap<std::string, std::string> query;
   std::string body;
+  std::string remoteAddress;
   std::string queryValue(const std::string& key) const;
 };
 
@@ -78,6 +94,9 @@ class RestApi {
   /// Turns invitation mail on: meeting create/update/delete report to `sink` (src/api/mail/).
   /// Call before serving. Without it no mail is queued.
   void setInvitations(mail::InvitationSink* sink) { invitations_ = sink; }
+  /// Account invitations are e-mailed (queued in mail_deliveries) when mail is on; otherwise
+  /// they are recorded as not_configured and only the invite_url of the answer reaches the user.
+  void setAccountMail(bool enabled) { accountMail_ = enabled; }
 
   /// Deletes a room as DELETE /rooms/{id} does: webhook, its peers' tokens refused, its
   /// sfuserver told to close it. A not_found error when there is no such room.
@@ -87,8 +106,12 @@ class RestApi {
 
  private:
   using Handler = net::HttpResponse (RestApi::*)(const ApiRequest&);
-  /// Which credentials a route takes.
-  enum class Auth { ApiKey, ApiKeyOrRoomToken };
+  /// Which credentials a route takes. `Public` ignores any bearer; `OptionalUser` takes none or
+  /// a user's browser session.
+  enum class Auth { ApiKey, ApiKeyOrRoomToken, ApiKeyOrUser, User, Public, OptionalUser };
+  /// Resolves `bearer` for `auth` into request->caller; a response when it is refused.
+  std::optional<net::HttpResponse> authenticate(Auth auth, const std::string& bearer, ApiRequest& request);
+  std::optional<net::HttpResponse> authenticateUser(const std::string& bearer, Caller& caller);
   void route(net::HttpRouter& router, net::http::verb method, const std::string& pattern, Handler handler,
              Auth auth = Auth::ApiKey);
 
@@ -133,6 +156,36 @@ class RestApi {
                                 const std::string& room, uint64_t maxBytes, int64_t expiresAt,
                                 const std::string& action = {}) const;
 
+  // Accounts (AccountRoutes.cpp).
+  net::HttpResponse login(const ApiRequest& r);
+  net::HttpResponse logout(const ApiRequest& r);
+  net::HttpResponse getMe(const ApiRequest& r);
+  net::HttpResponse updateMe(const ApiRequest& r);
+  net::HttpResponse createUser(const ApiRequest& r);
+  net::HttpResponse listUsers(const ApiRequest& r);
+  net::HttpResponse updateUser(const ApiRequest& r);
+  net::HttpResponse deleteUser(const ApiRequest& r);
+  net::HttpResponse getInvite(const ApiRequest& r);
+  net::HttpResponse acceptInvite(const ApiRequest& r);
+  /// A new browser session for `user`: the login answer {token, expires_at, user}.
+  net::HttpResponse startLogin(const db::User& user);
+  void mailAccountInvite(const db::User& user, const std::string& inviteUrl);
+  // Joining by link, waiting rooms, host powers, chat history (JoinRoutes.cpp).
+  net::HttpResponse getJoinInfo(const ApiRequest& r);
+  net::HttpResponse joinMeeting(const ApiRequest& r);
+  net::HttpResponse pollTicket(const ApiRequest& r);
+  net::HttpResponse listWaiting(const ApiRequest& r);
+  net::HttpResponse decideWaiting(const ApiRequest& r);
+  net::HttpResponse listRoomMessages(const ApiRequest& r);
+  /// Registers a peer in `room` as POST /rooms/{id}/peers does (placement, token, add_peer to the
+  /// sfuserver, webhook); fills `answer` with {peer, token, ws_url, ice_servers}, or returns the
+  /// error response.
+  std::optional<net::HttpResponse> admitPeer(const db::Room& room, Peer peer, const token::Grants& grants,
+                                             nlohmann::json& answer);
+  /// Null when `caller` may act as host of `roomId` (an API key, or a room token of that room
+  /// with roomAdmin); else the 403.
+  static std::optional<net::HttpResponse> requireRoomAdmin(const Caller& caller, const std::string& roomId);
+
   // Placement of a room on an sfuserver: reuses its node while alive, else allocates.
   struct Placement {
     std::string sfuNode;  ///< registered node id ("" when the sfu is known only by address)
@@ -153,6 +206,10 @@ class RestApi {
   webhook::WebhookSink* webhooks_ = nullptr;
   mail::InvitationSink* invitations_ = nullptr;
   bool allowPrivateWebhooks_ = false;
+  bool accountMail_ = false;
+  auth::PasswordHasher passwords_;
+  auth::LoginLimiter loginLimiter_;
+  auth::WaitingRoom waitingRoom_;
 };
 
 /// Parses `?after=&limit=` into a PageQuery; false (with a 400 in `error`) on a bad limit.

@@ -90,6 +90,8 @@ net::HttpResponse RestApi::getRoom(const ApiRequest& r) {
 net::HttpResponse RestApi::deleteRoom(const ApiRequest& r) {
   const std::string& id = r.params.at("room_id");
   if (!isValidId(id)) return fieldError("room_id", "not a valid id");
+  // A host ends the meeting for everyone with its own room token (roomAdmin).
+  if (auto refused = requireRoomAdmin(r.caller, id)) return *refused;
   if (auto removed = removeRoom(id); !removed) return storageError(removed.error());
   return net::HttpResponse{http::status::no_content, 11};
 }
@@ -103,6 +105,7 @@ Result<void> RestApi::removeRoom(const std::string& id) {
     deps_.peers.revoke(id, peer.id, nowSeconds(), nowSeconds() + options_.tokenTtl.count());
   }
   deps_.peers.removeRoom(id);
+  waitingRoom_.dropRoom(id);
   emitWebhook(room->webhookUrl, webhook::event::RoomDeleted, id);
   // Disconnect everyone: the hosting sfuserver closes the room (docs/control.md delete_room).
   if (auto node = deps_.hub.registry().find(room->sfuNode)) {
@@ -150,22 +153,29 @@ net::HttpResponse RestApi::addPeer(const ApiRequest& r) {
 
   auto room = deps_.storage.getRoom(roomId);
   if (!room) return storageError(room.error());
-  if (room->maxPeers && deps_.peers.count(roomId) >= static_cast<size_t>(*room->maxPeers)) {
+  Peer peer;
+  peer.id = peerId.value_or(db::secrets::uuid4());
+  peer.roomId = roomId;
+  peer.displayName = name.value_or("");
+  peer.metadata = metadata;
+  json answer;
+  if (auto refused = admitPeer(*room, std::move(peer), grants, answer)) return *refused;
+  return jsonOk(http::status::created, answer);
+}
+
+std::optional<net::HttpResponse> RestApi::admitPeer(const db::Room& room, Peer peer, const token::Grants& grants,
+                                                    json& answer) {
+  const std::string& roomId = room.id;
+  if (room.maxPeers && deps_.peers.count(roomId) >= static_cast<size_t>(*room.maxPeers)) {
     return errorResponse(http::status::forbidden, "room_full", "the room has reached max_peers");
   }
-  auto placement = placeRoom(*room);
+  auto placement = placeRoom(room);
   if (!placement) {
     if (placement.error().code == AllocationUnavailable) {
       return errorResponse(http::status::service_unavailable, "unavailable", placement.error().message);
     }
     return storageError(placement.error());
   }
-
-  Peer peer;
-  peer.id = peerId.value_or(db::secrets::uuid4());
-  peer.roomId = roomId;
-  peer.displayName = name.value_or("");
-  peer.metadata = metadata;
   if (!deps_.peers.add(peer)) {
     return errorResponse(http::status::conflict, "conflict", "peer_id: a peer with this id is in the room", "peer_id");
   }
@@ -189,15 +199,16 @@ net::HttpResponse RestApi::addPeer(const ApiRequest& r) {
     command.room = roomId;
     command.peer = peer.id;
     command.displayName = peer.displayName;
-    command.roomConfig = roomConfigJson(*room);
-    command.metadata = metadata;
+    command.roomConfig = roomConfigJson(room);
+    command.metadata = peer.metadata;
     deps_.hub.sendCommand(placement->sfuNode, command);
   }
-  emitWebhook(room->webhookUrl, webhook::event::PeerAdded, roomId, peer.id);
-  return jsonOk(http::status::created, {{"peer", peerJson(peer)},
-                                        {"token", *jwt},
-                                        {"ws_url", placement->wsUrl},
-                                        {"ice_servers", iceServers(placement->turn, peer.id)}});
+  emitWebhook(room.webhookUrl, webhook::event::PeerAdded, roomId, peer.id);
+  answer = {{"peer", peerJson(peer)},
+            {"token", *jwt},
+            {"ws_url", placement->wsUrl},
+            {"ice_servers", iceServers(placement->turn, peer.id)}};
+  return std::nullopt;
 }
 
 net::HttpResponse RestApi::listPeers(const ApiRequest& r) {
@@ -225,6 +236,7 @@ net::HttpResponse RestApi::deletePeer(const ApiRequest& r) {
   const std::string& peerId = r.params.at("peer_id");
   if (!isValidId(roomId)) return fieldError("room_id", "not a valid id");
   if (!isValidId(peerId)) return fieldError("peer_id", "not a valid id");
+  if (auto refused = requireRoomAdmin(r.caller, roomId)) return *refused;  // a host removes someone
   if (!removePeer(roomId, peerId)) return errorResponse(http::status::not_found, "not_found", "no such peer in this room");
   return net::HttpResponse{http::status::no_content, 11};
 }
@@ -254,7 +266,7 @@ void RestApi::setWebhooks(webhook::WebhookSink* sink, bool allowPrivateUrls) {
 }
 
 void RestApi::emitWebhook(const std::string& url, const char* type, const std::string& room, const std::string& peer) {
-  if (!webhooks_ || url.empty()) return;
+  if (!webhooks_) return;  // an empty url means the server-wide default (the dispatcher decides)
   webhook::WebhookEvent e;
   e.type = type;
   e.room = room;

@@ -196,12 +196,36 @@ CREATE INDEX IF NOT EXISTS mail_deliveries_status_idx ON mail_deliveries (status
 CREATE INDEX IF NOT EXISTS mail_deliveries_meeting_idx ON mail_deliveries (meeting_id, id)
 )SQL";
 
-constexpr std::array<Migration, 5> All{{
+// Version 6: accounts in the browser. Sessions and invites keep only the SHA-256 of their bearer
+// token; both go with their user. Meetings may hold guests in a waiting room.
+constexpr const char* V6 = R"SQL(
+CREATE TABLE IF NOT EXISTS user_logins (
+  token_hash {KEY} NOT NULL PRIMARY KEY,
+  user_id {INT} NOT NULL,
+  created_at {INT} NOT NULL,
+  expires_at {INT} NOT NULL,
+  CONSTRAINT user_logins_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+){OPTS};
+CREATE INDEX IF NOT EXISTS user_logins_user_idx ON user_logins (user_id);
+CREATE TABLE IF NOT EXISTS user_invites (
+  token_hash {KEY} NOT NULL PRIMARY KEY,
+  user_id {INT} NOT NULL,
+  created_at {INT} NOT NULL,
+  expires_at {INT} NOT NULL,
+  used_at {INT} NOT NULL DEFAULT 0,
+  CONSTRAINT user_invites_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+){OPTS};
+CREATE INDEX IF NOT EXISTS user_invites_user_idx ON user_invites (user_id);
+ALTER TABLE meetings ADD COLUMN waiting_room {INT} NOT NULL DEFAULT 0
+)SQL";
+
+constexpr std::array<Migration, 6> All{{
     {1, "users, api keys, rooms, meetings", V1},
     {2, "sessions, messages, records, feedbacks", V2},
     {3, "files, nodes, webhook outbox", V3},
     {4, "webhook deliveries", V4},
     {5, "mail deliveries", V5},
+    {6, "user logins, invites, waiting rooms", V6},
 }};
 
 // Index keys must be bounded in InnoDB, so key-like text is VARCHAR(255) there (utf8mb4: 1020

@@ -69,6 +69,25 @@ struct Meeting {
   Millis createdAt = 0;
   Millis updatedAt = 0;
   int64_t sequence = 0;  ///< iCalendar SEQUENCE: bumped on every update (RFC 5545 §3.8.7.4)
+  bool waitingRoom = false;  ///< guests wait until the host admits them
+};
+
+/// A signed-in browser session (table user_logins). Only the SHA-256 of the bearer token is
+/// stored, so a copy of the database cannot be used to sign in.
+struct Login {
+  std::string tokenHash;  ///< lower-case hex SHA-256 of the token
+  int64_t userId = 0;
+  Millis createdAt = 0;
+  Millis expiresAt = 0;
+};
+
+/// An invitation to set a password (table user_invites); the token is stored hashed as well.
+struct Invite {
+  std::string tokenHash;
+  int64_t userId = 0;
+  Millis createdAt = 0;
+  Millis expiresAt = 0;
+  Millis usedAt = 0;  ///< 0 until consumed
 };
 
 /// meet/RoomSessions: one period during which a room had media running.
@@ -164,6 +183,7 @@ inline constexpr const char* Queued = "queued";                ///< waiting for 
 inline constexpr const char* Sent = "sent";                    ///< accepted by the SMTP server
 inline constexpr const char* Failed = "failed";                ///< refused (5xx) or attempts exhausted
 inline constexpr const char* NotConfigured = "not_configured"; ///< no mail server when it was queued
+inline constexpr const char* Dropped = "dropped";              ///< not queued: the mail queue was full
 }  // namespace mailstatus
 
 /// One e-mail to one invitee about one meeting (table mail_deliveries). Rows with the same

@@ -29,6 +29,14 @@ class SqlStorage : public Storage {
   Result<Page<User>> listUsers(const PageQuery& page) override;
   Result<User> updateUser(const User& user) override;
   Result<void> deleteUser(int64_t id) override;
+  // LoginStore, InviteStore (SqlStorageAccounts.cpp)
+  Result<Login> createLogin(Login login) override;
+  Result<Login> findLogin(const std::string& tokenHash, Millis now) override;
+  Result<void> deleteLogin(const std::string& tokenHash) override;
+  Result<int64_t> deleteUserLogins(int64_t userId) override;
+  Result<Invite> createInvite(Invite invite) override;
+  Result<Invite> findInvite(const std::string& tokenHash) override;
+  Result<void> consumeInvite(const std::string& tokenHash, Millis at) override;
   // ApiKeyStore
   Result<NewApiKey> createApiKey(const std::string& name) override;
   Result<std::vector<ApiKey>> listApiKeys() override;
@@ -60,6 +68,7 @@ class SqlStorage : public Storage {
   // MessageStore
   Result<Message> appendMessage(Message message) override;
   Result<Page<Message>> listMessages(int64_t roomSessionId, const PageQuery& page) override;
+  Result<std::vector<Message>> listRecentMessages(int64_t roomSessionId, uint32_t limit) override;
   // RecordingStore
   Result<Recording> startRecording(int64_t roomSessionId, const std::string& path) override;
   Result<Recording> finishRecording(int64_t id, const std::string& status) override;

@@ -35,7 +35,7 @@ Room roomFromRow(const SqlRow& r) {
 
 constexpr const char* MeetingColumns =
     "SELECT id, room_id, title, owner_email, begin_at, end_at, invitees, join_code, sfu, turn, "
-    "created_at, updated_at, sequence FROM meetings ";
+    "created_at, updated_at, sequence, waiting_room FROM meetings ";
 
 std::string encodeInvitees(const std::vector<std::string>& invitees) {
   // Invalid UTF-8 is replaced rather than thrown on: storage never throws across the interface.
@@ -67,6 +67,7 @@ Meeting meetingFromRow(const SqlRow& r) {
   m.createdAt = r.integer(10);
   m.updatedAt = r.integer(11);
   m.sequence = r.integer(12);
+  m.waitingRoom = r.integer(13) != 0;
   return m;
 }
 
@@ -166,8 +167,9 @@ Result<void> SqlStorage::deleteRoom(const std::string& id) {
 // ---- meetings -----------------------------------------------------------------------------------
 
 Result<Meeting> SqlStorage::createMeeting(Meeting meeting) {
-  // No 0/O/1/I/L: join codes are read aloud and typed by people.
-  static constexpr std::string_view CodeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+  // Join codes are the only secret of a meeting link: 10 characters of [a-z0-9] (~51 bits),
+  // grouped xxx-xxxx-xxx so people can read them out.
+  static constexpr std::string_view CodeAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
   const bool generated = meeting.joinCode.empty();
   meeting.ownerEmail = lowerAscii(std::move(meeting.ownerEmail));
   meeting.createdAt = meeting.updatedAt = now();
@@ -176,14 +178,17 @@ Result<Meeting> SqlStorage::createMeeting(Meeting meeting) {
   if (auto v = checkMeetingSizes(meeting, invitees); !v.ok()) return v.error();
   // A generated code can collide with an existing one; draw again a few times before giving up.
   for (int attempt = 0;; ++attempt) {
-    if (generated) meeting.joinCode = secrets::randomString(10, CodeAlphabet);
+    if (generated) {
+      std::string raw = secrets::randomString(10, CodeAlphabet);
+      meeting.joinCode = raw.substr(0, 3) + "-" + raw.substr(3, 4) + "-" + raw.substr(7);
+    }
     auto created = run([&](SqlConnection& c) -> Result<Meeting> {
       auto r = c.query(
           "INSERT INTO meetings (room_id, title, owner_email, begin_at, end_at, invitees, join_code, "
-          "sfu, turn, created_at, updated_at, sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+          "sfu, turn, created_at, updated_at, sequence, waiting_room) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
           {meeting.roomId, meeting.title, meeting.ownerEmail, meeting.beginAt, meeting.endAt,
            invitees, meeting.joinCode, meeting.sfu, meeting.turn, meeting.createdAt,
-           meeting.updatedAt});
+           meeting.updatedAt, int64_t{meeting.waitingRoom ? 1 : 0}});
       if (!r.ok()) return r.error();
       Meeting out = meeting;
       out.id = r->lastInsertId;
@@ -231,9 +236,9 @@ Result<Meeting> SqlStorage::updateMeeting(const Meeting& meeting) {
   return transact([&](SqlConnection& c) -> Result<Meeting> {
     auto r = c.query(
         "UPDATE meetings SET room_id = ?, title = ?, begin_at = ?, end_at = ?, invitees = ?, "
-        "join_code = ?, sfu = ?, turn = ?, updated_at = ?, sequence = sequence + 1 WHERE id = ?",
+        "join_code = ?, sfu = ?, turn = ?, updated_at = ?, sequence = sequence + 1, waiting_room = ? WHERE id = ?",
         {meeting.roomId, meeting.title, meeting.beginAt, meeting.endAt, invitees, meeting.joinCode,
-         meeting.sfu, meeting.turn, at, meeting.id});
+         meeting.sfu, meeting.turn, at, int64_t{meeting.waitingRoom ? 1 : 0}, meeting.id});
     if (!r.ok()) return r.error();
     if (r->affected == 0) return notFound("meeting");
     return oneMeeting(c.query(std::string(MeetingColumns) + "WHERE id = ?", {meeting.id}));

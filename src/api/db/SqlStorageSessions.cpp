@@ -220,6 +220,19 @@ Result<Page<Message>> SqlStorage::listMessages(int64_t roomSessionId, const Page
   });
 }
 
+Result<std::vector<Message>> SqlStorage::listRecentMessages(int64_t roomSessionId, uint32_t limit) {
+  const uint32_t n = clampLimit(limit);
+  return run([&](SqlConnection& c) -> Result<std::vector<Message>> {
+    auto r = c.query(std::string(MessageColumns) + "WHERE room_session_id = ? ORDER BY id DESC LIMIT ?",
+                     {roomSessionId, int64_t{n}});
+    if (!r.ok()) return r.error();
+    std::vector<Message> items;
+    items.reserve(r->rows.size());
+    for (auto it = r->rows.rbegin(); it != r->rows.rend(); ++it) items.push_back(messageFromRow(*it));
+    return items;
+  });
+}
+
 // ---- recordings ---------------------------------------------------------------------------------
 
 Result<Recording> SqlStorage::startRecording(int64_t roomSessionId, const std::string& path) {

@@ -55,6 +55,31 @@ class UserStore {
   virtual Result<void> deleteUser(int64_t id) = 0;
 };
 
+/// Browser sessions of signed-in users (bearer tokens stored as SHA-256).
+class LoginStore {
+ public:
+  virtual ~LoginStore() = default;
+  /// Stores a session (createdAt assigned). `conflict` when the hash exists.
+  virtual Result<Login> createLogin(Login login) = 0;
+  /// The session with this token hash; `not_found` when unknown or expired at `now`.
+  virtual Result<Login> findLogin(const std::string& tokenHash, Millis now) = 0;
+  /// Revokes one session; `not_found` when it is gone.
+  virtual Result<void> deleteLogin(const std::string& tokenHash) = 0;
+  /// Revokes every session of a user (disabled, deleted, password changed); returns how many.
+  virtual Result<int64_t> deleteUserLogins(int64_t userId) = 0;
+};
+
+/// Invitations to set a password (tokens stored as SHA-256).
+class InviteStore {
+ public:
+  virtual ~InviteStore() = default;
+  virtual Result<Invite> createInvite(Invite invite) = 0;
+  /// The invite with this hash, used or not (callers check usedAt/expiresAt); `not_found`.
+  virtual Result<Invite> findInvite(const std::string& tokenHash) = 0;
+  /// Marks the invite used at `at`; `conflict` when it was used already (one winner of a race).
+  virtual Result<void> consumeInvite(const std::string& tokenHash, Millis at) = 0;
+};
+
 /// REST API keys: only SHA-256 hashes are stored.
 class ApiKeyStore {
  public:
@@ -129,6 +154,8 @@ class MessageStore {
   virtual ~MessageStore() = default;
   virtual Result<Message> appendMessage(Message message) = 0;
   virtual Result<Page<Message>> listMessages(int64_t roomSessionId, const PageQuery& page) = 0;
+  /// The last `limit` messages of a session (1..MaxPageLimit), oldest first: a late joiner's history.
+  virtual Result<std::vector<Message>> listRecentMessages(int64_t roomSessionId, uint32_t limit) = 0;
 };
 
 /// meet/records: recordings.
@@ -216,6 +243,8 @@ class MailStore {
 
 /// All collections together; what the apiserver holds.
 class Storage : public UserStore,
+                public LoginStore,
+                public InviteStore,
                 public ApiKeyStore,
                 public RoomStore,
                 public MeetingStore,

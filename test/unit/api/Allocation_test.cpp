@@ -95,7 +95,7 @@ TEST_F(AllocationTest, ScheduledMeetingAsksWithItsTimes) {
   EXPECT_EQ(m["sfu"], "1.sfuserver.com:443");
   EXPECT_EQ(m["turn"], "198.51.100.4:3478");
   EXPECT_EQ(m["invitees"].size(), 2u);
-  EXPECT_EQ(m["join_url"], "https://meet.example.com/join/" + m["join_code"].get<std::string>());
+  EXPECT_EQ(m["join_url"], "https://meet.example.com/m/" + m["join_code"].get<std::string>());
 
   // The meeting's room is placed on the allocated sfuserver without asking again.
   std::string room = m["room_id"];

@@ -145,6 +145,8 @@ class ApiFixture : public ::testing::Test {
     RestApiOptions options;
     options.secret = Secret;
     options.publicUrl = "https://meet.example.com";
+    options.passwordParams = auth::PasswordParams::fastForTests();  // Argon2id at minimal cost
+    configure(options);
     rest_ = std::make_unique<RestApi>(RestApiDeps{*storage_, *workers_, allocator_, *hub_, peers_, clock_}, options);
     rest_->registerRoutes(router_);
     server_ = std::make_unique<TestHttpServer>(router_);
@@ -152,6 +154,9 @@ class ApiFixture : public ::testing::Test {
     ASSERT_TRUE(key);
     apiKey_ = key->secret;
   }
+  /// Lets a suite change the REST options before the API is built.
+  virtual void configure(RestApiOptions&) {}
+
   void TearDown() override {
     server_.reset();
     workers_->shutdown();

@@ -217,7 +217,7 @@ TEST_P(StorageTest, MeetingsCrud) {
   m.invitees = {"a@example.com", "b@example.com"};
   ASSERT_OK_AND_ASSIGN(created, db().createMeeting(m));
   EXPECT_GT(created.id, 0);
-  EXPECT_EQ(created.joinCode.size(), 10u);
+  EXPECT_EQ(created.joinCode.size(), 12u);  // xxx-xxxx-xxx
   EXPECT_EQ(created.sequence, 0);
   EXPECT_EQ(created.ownerEmail, "owner@example.com");
 
