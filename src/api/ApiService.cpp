@@ -90,6 +90,10 @@ class ApiService final : public app::Service {
     webhook::WebhookOptions hooks;
     hooks.key = config_.webhookKey.empty() ? webhook::deriveWebhookKey(secret) : config_.webhookKey;
     hooks.allowPrivate = config_.allowPrivateWebhooks;
+    auto defaultUrl = webhook::defaultWebhookUrl(config_, hooks.allowPrivate);
+    if (!defaultUrl) return makeError(defaultUrl.error().code, "--webhook-url: " + defaultUrl.error().message);
+    hooks.defaultUrl = *defaultUrl;
+    if (!hooks.defaultUrl.empty()) MLOG_INFO("apiserver: rooms without a webhook_url send their events to the default webhook URL");
     webhooks_ = std::make_unique<webhook::WebhookDispatcher>(*storage_, SystemClock::instance(), hooks);
     rest_->setWebhooks(webhooks_.get(), hooks.allowPrivate);
     recorder_->setWebhooks(webhooks_.get());

@@ -66,7 +66,7 @@ void EventRecorder::emitWebhook(const control::NodeEvent& e, bool wasConnected) 
     if (room.error().code != db::errc::NotFound) MLOG_WARN("webhook: room {}: {}", e.room, room.error().message);
     return;
   }
-  if (!room->webhookUrl.empty()) webhooks_->emit(room->webhookUrl, out);
+  webhooks_->emit(room->webhookUrl, out);  // "" = the server-wide default URL, if any
 }
 
 void EventRecorder::applyToStorage(const control::NodeEvent& e, bool& wasConnected) {

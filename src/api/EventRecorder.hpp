@@ -21,7 +21,8 @@ class EventRecorder final : public control::ControlHub::Listener {
   /// Applies one event synchronously (what the executor runs; tests call it directly).
   void apply(const control::NodeEvent& event);
 
-  /// Sends room/peer/track/chat events to the room's webhook_url through `sink` (nullptr = off).
+  /// Sends room/peer/track/chat events to the room's webhook_url, or the server-wide default
+  /// URL when it has none, through `sink` (nullptr = off).
   /// Call before events arrive.
   void setWebhooks(webhook::WebhookSink* sink) { webhooks_ = sink; }
 

@@ -2,8 +2,8 @@
 // The apiserver's monitoring endpoint (seed 000 `monitoring_enabled`, `report_password`): the
 // latest report of every server registered on the control link, as one JSON document at
 // /monitoring/<report_password> (docs/operations.md "Monitoring" lists every field). sfuservers
-// send their report with each `load` message (docs/control.md); turn and fs servers so far send
-// only their load numbers.
+// send their report with each `load` message (docs/control.md), and so do turn and fs servers
+// (a smaller report of their own: allocations and relay rates; transfers and stored bytes).
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>

@@ -115,16 +115,77 @@ std::string checkServerAddress(const std::string& v) {
 
 std::string checkNonEmpty(const std::string& v) { return v.empty() ? "must not be empty" : ""; }
 
-// Repeatable mail flags line up by position: server i uses port/username/from i, or the only one given.
+// Repeatable mail flags line up by position: server i uses port/username/from/tls/domains i, or
+// the only one given.
 struct MailFlags {
-  std::vector<std::string> servers, usernames, froms;
+  std::vector<std::string> servers, usernames, froms, tls, domains;
   std::vector<int> ports;
 };
 
+// Options without a typed Config member live in the role file's `ext` object (seed 000: "extra
+// options"); a flag writes the same place, so flag and file mean the same thing. `ext` given as a
+// list in the role file cannot hold them.
+Result<nlohmann::json*> extSection(Config& c, const std::string& flag, const char* section) {
+  if (c.ext.is_null()) c.ext = nlohmann::json::object();
+  if (!c.ext.is_object()) return makeError("invalid_flag", "--" + flag + ": the role file's ext is a list, not an object");
+  auto& s = c.ext[section];
+  if (!s.is_object()) s = nlohmann::json::object();
+  return &s;
+}
+
+// "a.com, B.com" -> ["a.com", "b.com"]; empty when an entry is not a plain domain name.
+std::optional<std::vector<std::string>> parseDomainList(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    auto end = std::min(text.find(',', start), text.size());
+    std::string d;
+    for (char ch : text.substr(start, end - start)) {
+      if (ch != ' ') d += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+    bool ok = !d.empty() && d.size() <= 253 && d.front() != '.' && d.back() != '.';
+    for (char ch : d) ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.');
+    if (!ok) return std::nullopt;
+    out.push_back(d);
+    start = end + 1;
+  }
+  return out;
+}
+
+// --mailTls / --mailDomains of server i go to ext.mail.tls / ext.mail.domains keyed by its host
+// (api/mail/MailDispatcher.hpp reads them), replacing what the role file says for that host.
+Result<void> applyMailTlsAndDomains(const MailFlags& m, Config& c) {
+  if (m.tls.empty() && m.domains.empty()) return {};
+  auto mail = extSection(c, m.tls.empty() ? "mailDomains" : "mailTls", "mail");
+  if (!mail) return mail.error();
+  auto& tls = (**mail)["tls"];
+  auto& domains = (**mail)["domains"];
+  if (!tls.is_object()) tls = nlohmann::json::object();
+  if (!domains.is_object()) domains = nlohmann::json::object();
+  for (size_t i = 0; i < m.servers.size(); ++i) {
+    const auto& host = m.servers[i];
+    if (!m.tls.empty()) {
+      const auto& mode = m.tls[m.tls.size() == 1 ? 0 : i];
+      if (mode != "required" && mode != "opportunistic" && mode != "none") {
+        return makeError("invalid_flag", "--mailTls: '" + mode + "' is not required, opportunistic or none");
+      }
+      tls[host] = mode;
+    }
+    if (!m.domains.empty()) {
+      const auto& list = m.domains[m.domains.size() == 1 ? 0 : i];
+      auto parsed = parseDomainList(list);
+      if (!parsed) return makeError("invalid_flag", "--mailDomains: '" + list + "' is not a comma-separated list of domains");
+      domains[host] = *parsed;
+    }
+  }
+  return {};
+}
+
 Result<void> buildMailServers(const MailFlags& m, Config& c) {
   if (m.servers.empty()) {
-    if (!m.ports.empty() || !m.usernames.empty() || !m.froms.empty()) {
-      return makeError("invalid_flag", "--mailServer: required when --mailPort, --mailUsername or --mailFrom is given");
+    if (!m.ports.empty() || !m.usernames.empty() || !m.froms.empty() || !m.tls.empty() || !m.domains.empty()) {
+      return makeError("invalid_flag",
+                       "--mailServer: required when --mailPort, --mailUsername, --mailFrom, --mailTls or --mailDomains is given");
     }
     return {};
   }
@@ -132,6 +193,8 @@ Result<void> buildMailServers(const MailFlags& m, Config& c) {
   if (!fits(m.ports.size())) return makeError("invalid_flag", "--mailPort: give one, or one per --mailServer");
   if (!fits(m.usernames.size())) return makeError("invalid_flag", "--mailUsername: give one, or one per --mailServer");
   if (!fits(m.froms.size())) return makeError("invalid_flag", "--mailFrom: give one, or one per --mailServer");
+  if (!fits(m.tls.size())) return makeError("invalid_flag", "--mailTls: give one, or one per --mailServer");
+  if (!fits(m.domains.size())) return makeError("invalid_flag", "--mailDomains: give one, or one per --mailServer");
   if (m.froms.empty()) return makeError("invalid_flag", "--mailFrom: required with --mailServer");
   c.mailServers.clear();
   for (size_t i = 0; i < m.servers.size(); ++i) {
@@ -144,7 +207,7 @@ Result<void> buildMailServers(const MailFlags& m, Config& c) {
     if (s.from.find('@') == std::string::npos) return makeError("invalid_flag", "--mailFrom: '" + s.from + "' is not an e-mail address");
     c.mailServers.push_back(s);
   }
-  return {};
+  return applyMailTlsAndDomains(m, c);
 }
 
 // --test-packet-loss downlink:5[,uplink:2]: proves loss recovery in tests. A production binary
@@ -250,6 +313,15 @@ void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
                                           [](Config& c, const bool& v) -> Result<void> { c.allowPrivateWebhooks = v; return {}; })) {
     privateHooks->expected(0, 1)->default_str("true");  // a bare flag means true
   }
+  b.option<std::string>(All | Api, "webhook-url",
+                        "Default webhook URL: events of rooms without their own webhook_url (role file: ext.webhook.url)",
+                        [](Config& c, const std::string& v) -> Result<void> {
+                          if (auto problem = checkUrl(v); !problem.empty()) return makeError("invalid_flag", "--webhook-url: " + problem);
+                          auto hook = extSection(c, "webhook-url", "webhook");
+                          if (!hook) return hook.error();
+                          (**hook)["url"] = v;
+                          return {};
+                        });
   b.text(All | Api, "allocateserver", "URL of the allocate server (seed 001 contract)", &Config::allocateServer, checkUrl);
   b.text(Sfu | Turn | Fs, "apiserver", "host:port of the apiserver to register with", &Config::apiServer, checkServerAddress);
   b.text(All | Turn | Sfu, "ip", "Public IP announced to clients (TURN relay address, media candidates)", &Config::ip, checkIp);
@@ -340,20 +412,29 @@ void addRoleFlags(Builder b, MailFlags& mail, std::string& configFile) {
             &Config::turnMaxLifetime);
 
   if (b.role & (All | Api)) {
-    auto addMail = [&](const std::string& flag, auto member) {
+    auto addMail = [&](const std::string& flag, auto member, const std::string& help = "Repeatable; one per mail server",
+                       char delimiter = ',') {
       using Elem = typename std::remove_reference_t<decltype(mail.*member)>::value_type;
       b.app->add_option_function<std::vector<Elem>>("--" + flag, [&mail, member](const std::vector<Elem>& v) {
             auto& target = mail.*member;
             target.insert(target.end(), v.begin(), v.end());
-          }, "Repeatable; one per mail server")
-          ->envname(environmentName(flag))  // comma-separated in the environment
-          ->delimiter(',')
+          }, help)
+          ->envname(environmentName(flag))  // `delimiter`-separated in the environment
+          ->delimiter(delimiter)
           ->allow_extra_args(false);
     };
     addMail("mailServer", &MailFlags::servers);
     addMail("mailPort", &MailFlags::ports);
     addMail("mailUsername", &MailFlags::usernames);
     addMail("mailFrom", &MailFlags::froms);
+    addMail("mailTls", &MailFlags::tls,
+            "required (STARTTLS or fail), opportunistic (STARTTLS when offered; default) or none; "
+            "repeatable, one per mail server (port 465 is always TLS)");
+    // One value is already a comma-separated list: servers are separated by ';' in the environment.
+    addMail("mailDomains", &MailFlags::domains,
+            "Recipient domains sent through this mail server besides its --mailFrom domain, e.g. a.com,b.com; "
+            "repeatable, one per mail server",
+            ';');
   }
 }
 

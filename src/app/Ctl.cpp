@@ -215,6 +215,38 @@ int runKick(const Remote& remote, const std::string& room, const std::string& pe
   return 0;
 }
 
+// The turn and fs servers' own reports (docs/operations.md "Monitoring"), one line each; the
+// tables are left out when no such server is registered.
+void renderRelaysAndFileServers(std::ostringstream& out, const json& servers) {
+  auto withRole = [&](const char* role) {
+    std::vector<const json*> found;
+    for (const auto& s : servers) {
+      if (text(s, "role") == role) found.push_back(&s);
+    }
+    return found;
+  };
+  if (auto turns = withRole("turn"); !turns.empty()) {
+    out << format("\n%-24s %6s %6s %6s %9s %9s %9s %9s %9s\n", "TURN", "ALLOCS", "PERMS", "CHANS", "IN pkt/s", "IN Mb/s",
+                  "OUT pkt/s", "OUT Mb/s", "AUTHFAIL");
+    for (const json* s : turns) {
+      const json& r = member(*s, "report", false);
+      out << format("%-24s %6.0f %6.0f %6.0f %9.0f %9.2f %9.0f %9.2f %9.0f\n", clip(text(*s, "id"), 24).c_str(),
+                    number(r, "allocations"), number(r, "permissions"), number(r, "channels"), number(r, "packets_in_per_s"),
+                    number(r, "bytes_in_per_s") * 8 / 1e6, number(r, "packets_out_per_s"), number(r, "bytes_out_per_s") * 8 / 1e6,
+                    number(r, "auth_failures"));
+    }
+  }
+  if (auto fss = withRole("fs"); !fss.empty()) {
+    out << format("\n%-24s %5s %5s %9s %9s %8s %12s\n", "FS", "UP", "DOWN", "IN Mb/s", "OUT Mb/s", "FILES", "STORED MB");
+    for (const json* s : fss) {
+      const json& r = member(*s, "report", false);
+      out << format("%-24s %5.0f %5.0f %9.2f %9.2f %8.0f %12.1f\n", clip(text(*s, "id"), 24).c_str(),
+                    number(r, "uploads_in_progress"), number(r, "downloads_in_progress"), number(r, "bytes_in_per_s") * 8 / 1e6,
+                    number(r, "bytes_out_per_s") * 8 / 1e6, number(r, "stored_files"), number(r, "stored_bytes") / 1e6);
+    }
+  }
+}
+
 }  // namespace
 
 std::string renderStats(const nlohmann::json& report) {
@@ -255,6 +287,7 @@ std::string renderStats(const nlohmann::json& report) {
     }
   }
   if (rooms == 0) out << "(no rooms)\n";
+  renderRelaysAndFileServers(out, servers);
   return out.str();
 }
 

@@ -362,6 +362,11 @@ uint64_t FileStore::totalUsage() const {
   return totalBytes_;
 }
 
+FileStore::Usage FileStore::usage() const {
+  std::lock_guard lock(mutex_);
+  return Usage{files_.size(), totalBytes_, pending_.size()};
+}
+
 Result<void> FileStore::writeSidecar(const FileMeta& meta) {
   return writeFileAtomically(directory_ + "/tmp", dataPath(meta.id) + ".json", toJson(meta).dump());
 }

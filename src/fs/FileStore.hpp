@@ -31,7 +31,7 @@ struct FileMeta {
   std::string room;
   std::string name;         ///< the uploader's file name (display only; sanitized when served)
   std::string contentType;  ///< an allow-listed media type, lowercase, without parameters
-  std::string uploader;     ///< who uploaded (display only)
+  std::string uploader;     ///< who uploaded: the upload grant's signed subject
   std::string sha256;       ///< lowercase hex of the bytes, computed while writing
   uint64_t size = 0;
   int64_t createdAt = 0;    ///< Unix seconds
@@ -117,6 +117,13 @@ class FileStore : public std::enable_shared_from_this<FileStore> {
   std::vector<FileMeta> list(const std::string& room) const;
   uint64_t roomUsage(const std::string& room) const;
   uint64_t totalUsage() const;
+  /// For the load report: committed files, bytes stored (and reserved), uploads in progress.
+  struct Usage {
+    uint64_t files = 0;
+    uint64_t bytes = 0;
+    uint64_t uploadsInProgress = 0;
+  };
+  Usage usage() const;
   /// Path of a stored file's bytes (the id must be valid).
   std::string dataPath(const std::string& id) const;
   const std::string& directory() const { return directory_; }

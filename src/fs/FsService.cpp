@@ -1,8 +1,23 @@
 #include "fs/FsService.hpp"
 
+#include <cmath>
+
 #include "common/Log.hpp"
 
 namespace meeting::fs {
+
+nlohmann::json fsMonitoringReport(const FsLoad& now, const FsLoad& before, double seconds) {
+  auto perSecond = [seconds](uint64_t value, uint64_t earlier) -> int64_t {
+    return seconds > 0 && value >= earlier ? std::llround(static_cast<double>(value - earlier) / seconds) : 0;
+  };
+  return {{"role", "fs"},
+          {"uploads_in_progress", now.uploadsInProgress},
+          {"downloads_in_progress", now.downloadsInProgress},
+          {"bytes_in_per_s", perSecond(now.bytesIn, before.bytesIn)},
+          {"bytes_out_per_s", perSecond(now.bytesOut, before.bytesOut)},
+          {"stored_files", now.storedFiles},
+          {"stored_bytes", now.storedBytes}};
+}
 
 Result<void> FsService::start(app::ServiceContext& context) {
   FileServerOptions options;
@@ -40,7 +55,18 @@ void FsService::startControlLink([[maybe_unused]] app::ServiceContext& context) 
   auto onCommand = [](const control::Command& command) {
     return control::CommandAck{command.id, false, "an fsserver runs no room commands"};
   };
-  auto load = [] { return control::LoadReport{}; };
+  auto load = [this] {
+    // Load is transfers in progress, in the unit of capacity (1000 concurrent transfers).
+    const FsLoad now = server_->load();
+    const TimePoint at = SystemClock::instance().now();
+    const double seconds = lastReportAt_ == TimePoint{} ? 0.0 : std::chrono::duration<double>(at - lastReportAt_).count();
+    control::LoadReport r;
+    r.load = static_cast<int64_t>(now.uploadsInProgress + now.downloadsInProgress);
+    r.report = std::make_shared<const nlohmann::json>(fsMonitoringReport(now, lastReported_, seconds));
+    lastReported_ = now;
+    lastReportAt_ = at;
+    return r;
+  };
   control_ = control::makeControlClient(context.controlLoop, context.controlHub, config.apiServer, config.secret, node,
                                        onCommand, load);
   MLOG_INFO("fsserver {} registers with the apiserver{}", node.id, context.controlHub ? " in this process" : " at " + config.apiServer);

@@ -3,6 +3,8 @@
 // --cert --certkey --directory --apiserver`): the /fs/v1 endpoints on the shared HTTPS listener.
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "app/Service.hpp"
 #include "fs/FileServer.hpp"
 
@@ -11,6 +13,11 @@
 #endif
 
 namespace meeting::fs {
+
+/// The fsserver's monitoring report (docs/operations.md "Monitoring", role "fs"): uploads and
+/// downloads in progress, bytes per second in (uploads) and out (downloads) over the `seconds`
+/// between `before` and `now` (0 when seconds <= 0), stored files and bytes.
+nlohmann::json fsMonitoringReport(const FsLoad& now, const FsLoad& before, double seconds);
 
 class FsService final : public app::Service {
  public:
@@ -23,6 +30,8 @@ class FsService final : public app::Service {
   void startControlLink(app::ServiceContext& context);
 
   std::unique_ptr<FileServer> server_;
+  FsLoad lastReported_;  // control loop: counters at the previous load report
+  TimePoint lastReportAt_{};
   net::EventLoop* loop_ = nullptr;
   net::TimerId sweepTimer_ = 0;  // removes uploads the apiserver never confirmed
 #if MEETING_FS_CONTROL

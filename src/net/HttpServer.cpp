@@ -18,6 +18,7 @@
 
 #include "common/Log.hpp"
 #include "common/Metrics.hpp"
+#include "net/AccessLog.hpp"
 #include "net/WebSocketConnection.hpp"
 
 namespace meeting::net {
@@ -63,6 +64,38 @@ void gracefulClose(TlsStream& stream, std::function<void()> done) {
 }
 
 }  // namespace
+
+std::string redactTargetForLog(std::string_view target) {
+  static constexpr std::string_view Monitoring = "/monitoring/";
+  static constexpr std::string_view Redacted = "<redacted>";
+  const size_t q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  std::string out;
+  out.reserve(target.size());
+  if (path.substr(0, Monitoring.size()) == Monitoring) {
+    out.append(Monitoring).append(Redacted);
+  } else {
+    out.append(path);
+  }
+  if (q == std::string_view::npos) return out;
+  std::string_view query = target.substr(q + 1);
+  out += '?';
+  while (true) {
+    const size_t amp = query.find('&');
+    std::string_view item = query.substr(0, amp);
+    const size_t eq = item.find('=');
+    std::string_view key = item.substr(0, eq);
+    if (eq != std::string_view::npos && (key == "token" || key == "access_token" || key == "sig")) {
+      out.append(key).append("=").append(Redacted);
+    } else {
+      out.append(item);
+    }
+    if (amp == std::string_view::npos) break;
+    out += '&';
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(EventLoop& l, HttpRouter& r, HttpServerOptions o)
@@ -643,7 +676,7 @@ class HttpSession final : public Connection, public std::enable_shared_from_this
     MLOG_INFO("http {} {} {} {} {}B {:.2f}ms{}", remote_,
               request_.method_string().empty() && parser_ ? std::string(parser_->get().method_string())
                                                           : std::string(request_.method_string()),
-              path_.empty() ? route : path_, status, bytes, seconds * 1000, secure_ ? "" : " (plain)");
+              redactTargetForLog(path_.empty() ? route : path_), status, bytes, seconds * 1000, secure_ ? "" : " (plain)");
   }
 
   void shutdown() {

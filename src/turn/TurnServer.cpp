@@ -593,6 +593,7 @@ void TurnServer::expire(TimePoint now) {
     }
     removeTcpConnection(id, true);
   }
+  uint64_t permissions = 0, channels = 0;
   for (auto it = byClient_.begin(); it != byClient_.end();) {
     Allocation& a = *it->second;
     if (a.expires() <= now) {
@@ -601,9 +602,14 @@ void TurnServer::expire(TimePoint now) {
       removeAllocation(key);
     } else {
       a.expire(now, options_.channelCooldown);
+      permissions += a.permissionCount();
+      channels += a.channelCount();
       ++it;
     }
   }
+  // Read by the load report on another thread; a second old at most.
+  stats_.activePermissions.store(permissions, std::memory_order_relaxed);
+  stats_.activeChannels.store(channels, std::memory_order_relaxed);
 }
 
 // ---- RFC 6062 TCP allocations ----

@@ -5,6 +5,7 @@
 #include <net/if.h>
 
 #include <algorithm>
+#include <cmath>
 #include <mutex>
 #include <sstream>
 
@@ -271,12 +272,13 @@ api::control::NodeInfo TurnService::nodeInfo(const Config& config) const {
   return node;
 }
 
-api::control::LoadReport TurnService::loadReport() const {
+api::control::LoadReport TurnService::loadReport() {
   const TurnLoad l = runtime_.load();
   api::control::LoadReport r;
   r.load = static_cast<int64_t>(l.allocations);  // in the unit of capacity: allocations
   r.peers = static_cast<int64_t>(l.allocations);
   r.rooms = 0;  // a relay knows no rooms
+  r.report = std::make_shared<const nlohmann::json>(monitoringReport(SystemClock::instance().now()));
   return r;
 }
 
@@ -298,6 +300,33 @@ void TurnService::stopControl() {
   control_.reset();
 }
 #endif
+
+nlohmann::json TurnService::monitoringReport(TimePoint now) {
+  const TurnLoad l = runtime_.load();
+  const double seconds = lastReportAt_ == TimePoint{} ? 0.0 : std::chrono::duration<double>(now - lastReportAt_).count();
+  // Counters only grow while the runtime lives; the first report has no interval yet (0).
+  auto perSecond = [seconds](uint64_t value, uint64_t before) -> int64_t {
+    return seconds > 0 && value >= before ? std::llround(static_cast<double>(value - before) / seconds) : 0;
+  };
+  nlohmann::json report = {
+      {"role", "turn"},
+      {"workers", l.workers},
+      {"allocations", l.allocations},
+      {"permissions", l.permissions},
+      {"channels", l.channels},
+      {"tcp_connections", l.tcpConnections},
+      {"packets_in_per_s", perSecond(l.packetsToPeer, lastReported_.packetsToPeer)},
+      {"packets_out_per_s", perSecond(l.packetsToClient, lastReported_.packetsToClient)},
+      {"bytes_in_per_s", perSecond(l.bytesToPeer, lastReported_.bytesToPeer)},
+      {"bytes_out_per_s", perSecond(l.bytesToClient, lastReported_.bytesToClient)},
+      {"auth_failures", l.authFailures},
+      {"auth_failures_per_s", perSecond(l.authFailures, lastReported_.authFailures)},
+      {"relay_ports_free", l.relayPortsFree},
+      {"relay_ports_total", l.relayPortsTotal}};
+  lastReported_ = l;
+  lastReportAt_ = now;
+  return report;
+}
 
 Result<void> TurnService::start(app::ServiceContext& context) {
   if (auto r = startWith(context.config); !r) return r;

@@ -4,6 +4,8 @@
 // relay for embedding (tests, benchmarks); TurnServer is the pure protocol core.
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "app/Service.hpp"
 #if MEETING_TURN_CONTROL
 #include "api/control/ControlClient.hpp"
@@ -36,9 +38,15 @@ class TurnService final : public app::Service {
 
   /// What is registered on the control link (also for tests).
   api::control::NodeInfo nodeInfo(const Config& config) const;
-  /// The load report sent every second.
-  api::control::LoadReport loadReport() const;
+  /// The load report sent every second (control loop only: it keeps the previous counters),
+  /// with the monitoring report of monitoringReport() attached.
+  api::control::LoadReport loadReport();
 #endif
+  /// The turnserver's monitoring report (docs/operations.md "Monitoring", role "turn"): active
+  /// allocations, permissions, channels and RFC 6062 connections; relayed packets and bytes per
+  /// second in (client -> peer) and out (peer -> client) since the previous call; auth failures.
+  /// Not thread-safe: one caller (the control loop).
+  nlohmann::json monitoringReport(TimePoint now);
   TurnLoad loadSnapshot() const { return runtime_.load(); }
   uint16_t port() const { return runtime_.port(); }
   uint16_t tlsPort() const { return runtime_.tlsPort(); }
@@ -50,6 +58,8 @@ class TurnService final : public app::Service {
 #endif
   size_t capacity_ = 0;
   std::string announced_;  // ip:port registered as the node's public address
+  TurnLoad lastReported_;   // counters at the previous monitoring report
+  TimePoint lastReportAt_{};
 };
 
 /// Adds the turn counters of `runtime` to /metrics (MetricsRegistry::global()); the families are

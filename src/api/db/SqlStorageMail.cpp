@@ -42,7 +42,7 @@ Result<std::vector<MailDelivery>> mailRows(Result<SqlResult> r) {
 
 bool knownStatus(const std::string& s) {
   return s == mailstatus::Queued || s == mailstatus::Sent || s == mailstatus::Failed ||
-         s == mailstatus::NotConfigured;
+         s == mailstatus::NotConfigured || s == mailstatus::Dropped;
 }
 
 }  // namespace

@@ -4,14 +4,12 @@
 #include <map>
 
 #include "api/mail/MimeMessage.hpp"
-#include "api/webhook/WebhookDispatcher.hpp"
 #include "common/Log.hpp"
 
 namespace meeting::api::mail {
 namespace {
 
 constexpr uint32_t HeadsPerPass = 64;
-constexpr auto StorageRetry = std::chrono::milliseconds(1000);
 
 Counter& metric(const char* name, const char* help) { return MetricsRegistry::global().counter(name, help); }
 
@@ -48,6 +46,8 @@ std::vector<SmtpServer> mailServersFromConfig(const Config& config, std::vector<
   readField(ext, "timeout_ms", timeoutMs, warnings);
   std::map<std::string, std::vector<std::string>> domains;
   readField(ext, "domains", domains, warnings);
+  std::map<std::string, std::string> tlsByHost;
+  readField(ext, "tls", tlsByHost, warnings);
 
   std::vector<SmtpServer> out;
   for (const auto& m : config.mailServers) {
@@ -59,6 +59,10 @@ std::vector<SmtpServer> mailServersFromConfig(const Config& config, std::vector<
     s.from = m.from;
     // RFC 8314 §3.3: port 465 is submission over implicit TLS.
     s.tls = m.port == 465 ? TlsMode::Implicit : requireTls ? TlsMode::Required : TlsMode::Try;
+    if (auto it = tlsByHost.find(m.host); it != tlsByHost.end() && m.port != 465) {
+      if (auto mode = parseTlsMode(it->second)) s.tls = *mode;
+      else warnings.push_back("ext.mail.tls." + m.host + ": '" + it->second + "' is not required, opportunistic or none");
+    }
     s.verifyTls = verifyTls;
     s.caFile = caFile;
     s.timeout = std::chrono::milliseconds(std::clamp<int64_t>(timeoutMs, 1000, 600'000));
@@ -71,35 +75,25 @@ std::vector<SmtpServer> mailServersFromConfig(const Config& config, std::vector<
 
 MailDispatcher::MailDispatcher(db::MailStore& store, const Clock& clock, MailTransport& transport, MailOptions options)
     : store_(store),
-      clock_(clock),
       transport_(transport),
       options_(std::move(options)),
       metricSent_(metric("meeting_mail_sent_total", "Invitation mails accepted by an SMTP server")),
       metricFailed_(metric("meeting_mail_failed_total", "Invitation mails given up (refused or attempts exhausted)")),
       metricRetried_(metric("meeting_mail_retried_total", "Invitation mail attempts rescheduled after a failure")),
+      metricDropped_(metric("meeting_mail_dropped_total", "Invitation mails not queued because the mail queue was full")),
       metricDepth_(MetricsRegistry::global().gauge("meeting_mail_queue_depth", "Invitation mails waiting in the database")),
-      random_(std::random_device{}()) {
+      random_(std::random_device{}()),
+      worker_("mail", clock, [this] { return sendDue(); }) {
   options_.maxAttempts = std::max(1, options_.maxAttempts);
 }
 
 MailDispatcher::~MailDispatcher() { stop(); }
 
 void MailDispatcher::start() {
-  if (!enabled()) return;
-  std::lock_guard lock(mutex_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { run(); });
+  if (enabled()) worker_.start();
 }
 
-void MailDispatcher::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void MailDispatcher::stop() { worker_.stop(); }
 
 void MailDispatcher::meetingCreated(const db::Meeting& meeting, const std::string& joinUrl) {
   enqueue(meeting.id, planCreated(meeting, InvitationContext{joinUrl, options_.uidHost, nowMs()}));
@@ -115,61 +109,46 @@ void MailDispatcher::meetingDeleted(const db::Meeting& meeting, const std::strin
 
 void MailDispatcher::enqueue(int64_t meetingId, std::vector<PlannedMail> mails) {
   if (mails.empty()) return;
+  std::lock_guard lock(enqueueMutex_);
+  int64_t queued = 0;
+  if (enabled()) {
+    // A database error counts as empty: mail is not refused because the count failed.
+    if (auto n = store_.countQueuedMail()) queued = *n;
+  }
   for (auto& m : mails) {
     db::MailDelivery d;
     d.meetingId = meetingId;
     d.recipient = m.recipient;
     d.kind = m.kind;
     d.sequence = m.sequence;
-    d.payload = m.content.toPayload();
-    d.status = enabled() ? db::mailstatus::Queued : db::mailstatus::NotConfigured;
-    if (!enabled()) d.lastError = "no mail server configured";
+    if (!enabled()) {
+      d.status = db::mailstatus::NotConfigured;
+      d.lastError = "no mail server configured";
+      d.payload = m.content.toPayload();
+    } else if (queued >= options_.maxQueued) {
+      // The row (without its body) stays as the invitee's status; it is never sent.
+      d.status = db::mailstatus::Dropped;
+      d.lastError = "mail queue full (" + std::to_string(options_.maxQueued) + " waiting)";
+      dropped_.inc();
+      metricDropped_.inc();
+      MLOG_WARN("mail: {} to {} for meeting {} dropped: the queue is full", m.kind, m.recipient, meetingId);
+    } else {
+      d.status = db::mailstatus::Queued;
+      d.payload = m.content.toPayload();
+      ++queued;
+    }
     if (auto r = store_.enqueueMail(std::move(d)); !r) {
       MLOG_WARN("mail: {} to {} for meeting {} not queued: {}", m.kind, m.recipient, meetingId, r.error().message);
     }
   }
-  if (!enabled()) return;
-  {
-    std::lock_guard lock(mutex_);
-    woken_ = true;
-  }
-  wake_.notify_one();
-}
-
-void MailDispatcher::run() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    woken_ = false;
-    lock.unlock();
-    auto wait = sendDue();
-    lock.lock();
-    if (wait.count() > 0) wake_.wait_for(lock, wait, [this] { return stopping_ || woken_; });
-  }
+  if (enabled()) worker_.wake();
 }
 
 std::chrono::milliseconds MailDispatcher::sendDue() {
-  auto heads = store_.mailHeads(HeadsPerPass);
-  if (!heads) {
-    MLOG_WARN("mail: cannot read the queue: {}", heads.error().message);
-    return StorageRetry;
-  }
-  auto wait = options_.idlePoll;
-  bool worked = false;
-  for (const auto& d : *heads) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) return std::chrono::milliseconds(0);
-    }
-    const db::Millis now = nowMs();
-    if (d.nextAttemptAt > now) {
-      wait = std::min(wait, std::chrono::milliseconds(d.nextAttemptAt - now));
-      break;
-    }
-    attempt(d);
-    worked = true;
-  }
+  auto wait = worker_.attemptDue(store_.mailHeads(HeadsPerPass), options_.idlePoll,
+                                 [this](const db::MailDelivery& d) { attempt(d); });
   if (auto depth = store_.countQueuedMail()) metricDepth_.set(static_cast<double>(*depth));
-  return worked ? std::chrono::milliseconds(0) : wait;
+  return wait;
 }
 
 std::string MailDispatcher::randomToken() {
@@ -220,20 +199,14 @@ void MailDispatcher::attempt(const db::MailDelivery& d) {
     MLOG_WARN("mail: {} for meeting {} to {} failed after {} attempt(s): {}", d.kind, d.meetingId, d.recipient, attempts, why);
     return finish(d, db::mailstatus::Failed, attempts, why);
   }
-  double unit = 0;
-  {
-    std::lock_guard lock(randomMutex_);
-    unit = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
-  }
   // The same "equal jitter" exponential back-off as webhooks.
-  const auto wait = webhook::WebhookDispatcher::backoff(static_cast<int>(attempts), options_.baseBackoff, options_.maxBackoff, unit);
-  if (auto r = store_.rescheduleMail(d.id, attempts, nowMs() + wait.count(), why); !r) {
-    MLOG_WARN("mail: cannot reschedule {}: {}", d.id, r.error().message);
-    return;
-  }
+  auto wait = worker_.retryLater(attempts, options_.baseBackoff, options_.maxBackoff,
+                                 [&](int64_t at) { return store_.rescheduleMail(d.id, attempts, at, why); },
+                                 "mail " + std::to_string(d.id));
+  if (!wait) return;
   retried_.inc();
   metricRetried_.inc();
-  MLOG_DEBUG("mail: {} to {} failed ({}), attempt {} in {} ms", d.kind, d.recipient, why, attempts + 1, wait.count());
+  MLOG_DEBUG("mail: {} to {} failed ({}), attempt {} in {} ms", d.kind, d.recipient, why, attempts + 1, wait->count());
 }
 
 void MailDispatcher::finish(const db::MailDelivery& d, const char* status, int64_t attempts, const std::string& error) {

@@ -6,17 +6,18 @@
 // invitation. Temporary failures (network, TLS, 4xx, refused login) are retried with exponential
 // back-off and jitter up to `maxAttempts`; a 5xx refusal or the last attempt marks the row
 // failed. Rows stay after sending: they are the per-invitee status on GET /meetings/{id}.
-// Without mail servers, rows are stored as "not_configured" and nothing is sent.
-#include <atomic>
+// Without mail servers, rows are stored as "not_configured" and nothing is sent. When `maxQueued`
+// mails already wait, a new one is recorded as "dropped" (visible on the meeting, counted in
+// meeting_mail_dropped_total) instead of growing the queue without bound.
+// The thread and the pass over the queue heads are the DeliveryWorker shared with webhooks.
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "api/DeliveryWorker.hpp"
 #include "api/db/Storage.hpp"
 #include "api/mail/Invitation.hpp"
 #include "api/mail/SmtpClient.hpp"
@@ -40,6 +41,7 @@ struct MailOptions {
   std::vector<SmtpServer> servers;                 ///< empty = mail off ("not_configured")
   std::string uidHost = "meeting.invalid";         ///< iCalendar UID / Message-ID host
   int maxAttempts = 8;                             ///< attempts before a mail is marked failed
+  int64_t maxQueued = 10'000;                      ///< queued mails (all meetings); beyond: dropped
   std::chrono::milliseconds baseBackoff{30'000};   ///< wait after the first failure
   std::chrono::milliseconds maxBackoff{3'600'000}; ///< cap of the exponential wait
   std::chrono::milliseconds idlePoll{10'000};      ///< re-read the table when nothing is due
@@ -47,8 +49,10 @@ struct MailOptions {
 
 /// SmtpServers from Config::mailServers plus the role file's optional `ext.mail` object:
 /// {"require_tls": bool, "verify_tls": bool, "ca_file": path, "timeout_ms": n,
-///  "domains": {"<mail server host>": ["internal.example.com", ...]}}. Port 465 means implicit
-/// TLS. Unknown keys are ignored; wrong types are reported in `warnings`.
+///  "tls": {"<mail server host>": "required" | "opportunistic" | "none"},
+///  "domains": {"<mail server host>": ["internal.example.com", ...]}}. The per-server "tls" wins
+/// over "require_tls"; --mailTls and --mailDomains are written into the same two maps. Port 465
+/// means implicit TLS. Unknown keys are ignored; wrong types or values are reported in `warnings`.
 std::vector<SmtpServer> mailServersFromConfig(const Config& config, std::vector<std::string>& warnings);
 
 class MailDispatcher final : public InvitationSink {
@@ -73,33 +77,29 @@ class MailDispatcher final : public InvitationSink {
   uint64_t sent() const { return sent_.value(); }
   uint64_t failed() const { return failed_.value(); }    ///< mails given up (5xx or attempts)
   uint64_t retried() const { return retried_.value(); }  ///< attempts rescheduled
+  uint64_t dropped() const { return dropped_.value(); }  ///< mails not queued: the queue was full
 
  private:
   void enqueue(int64_t meetingId, std::vector<PlannedMail> mails);
-  void run();
   std::chrono::milliseconds sendDue();
   void attempt(const db::MailDelivery& d);
   void finish(const db::MailDelivery& d, const char* status, int64_t attempts, const std::string& error);
-  db::Millis nowMs() const { return clock_.wallMicros() / 1000; }
+  db::Millis nowMs() const { return worker_.nowMs(); }
   std::string randomToken();
 
   db::MailStore& store_;
-  const Clock& clock_;
   MailTransport& transport_;
   MailOptions options_;
-  Counter sent_, failed_, retried_;
+  Counter sent_, failed_, retried_, dropped_;
   Counter& metricSent_;
   Counter& metricFailed_;
   Counter& metricRetried_;
+  Counter& metricDropped_;
   Gauge& metricDepth_;
+  std::mutex enqueueMutex_;  // the queue-size check and the insert go together
   std::mutex randomMutex_;
   std::mt19937_64 random_;
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool woken_ = false;
-  bool stopping_ = false;
-  std::thread thread_;
+  DeliveryWorker worker_;  // last: its thread stops before the members it uses go
 };
 
 }  // namespace meeting::api::mail

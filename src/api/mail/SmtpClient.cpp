@@ -79,7 +79,10 @@ Result<void> SmtpClient::send(const SmtpServer& server, const std::string& recip
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(server.timeout.count()));
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min<int64_t>(server.timeout.count(), 10'000)));
-  if (!implicit) curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(server.tls == TlsMode::Required ? CURLUSESSL_ALL : CURLUSESSL_TRY));
+  if (!implicit) {
+    const long use = server.tls == TlsMode::Required ? CURLUSESSL_ALL : server.tls == TlsMode::None ? CURLUSESSL_NONE : CURLUSESSL_TRY;
+    curl_easy_setopt(c, CURLOPT_USE_SSL, use);
+  }
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, server.verifyTls ? 1L : 0L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, server.verifyTls ? 2L : 0L);
   if (!server.caFile.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, server.caFile.c_str());
@@ -99,6 +102,13 @@ Result<void> SmtpClient::send(const SmtpServer& server, const std::string& recip
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response);
   if (code != CURLE_OK) return smtpError(code, response, detail);
   return {};
+}
+
+std::optional<TlsMode> parseTlsMode(std::string_view text) {
+  if (text == "required") return TlsMode::Required;
+  if (text == "opportunistic") return TlsMode::Try;
+  if (text == "none") return TlsMode::None;
+  return std::nullopt;
 }
 
 const SmtpServer* chooseServer(const std::vector<SmtpServer>& servers, std::string_view recipient) {

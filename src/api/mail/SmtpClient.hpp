@@ -3,6 +3,7 @@
 // RFC 4954 with whatever mechanism the server offers and libcurl supports, PLAIN/LOGIN included).
 // Blocking: call it from the mail thread only.
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,7 +16,11 @@ enum class TlsMode {
   Try,       ///< STARTTLS when the server offers it, else plain (CURLUSESSL_TRY; the default)
   Required,  ///< STARTTLS or fail (CURLUSESSL_ALL)
   Implicit,  ///< TLS from the first byte, "smtps" (RFC 8314 §3.3; port 465)
+  None,      ///< never STARTTLS, even when offered (a relay on a trusted network or loopback)
 };
+
+/// "required", "opportunistic" (Try) or "none"; nullopt for anything else.
+std::optional<TlsMode> parseTlsMode(std::string_view text);
 
 /// One outgoing server (from --mailServer/--mailPort/--mailUsername/--mailFrom/--mailPassword and
 /// the role file's ext.mail options, see mailServersFromConfig()).

@@ -1,7 +1,6 @@
 #include "api/webhook/WebhookDispatcher.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 #include "api/db/Secrets.hpp"
 #include "api/webhook/WebhookSignature.hpp"
@@ -14,7 +13,6 @@ namespace {
 
 // Queue heads read per pass; more queues than this are served over several passes.
 constexpr uint32_t HeadsPerPass = 64;
-constexpr auto StorageRetry = std::chrono::milliseconds(1000);
 
 Counter& metric(const char* name, const char* help) { return MetricsRegistry::global().counter(name, help); }
 
@@ -22,9 +20,23 @@ bool retryableStatus(int status) { return status >= 500 || status == 408 || stat
 
 }  // namespace
 
+Result<std::string> defaultWebhookUrl(const Config& config, bool allowPrivate) {
+  if (!config.ext.is_object()) return std::string();
+  auto hook = config.ext.find("webhook");
+  if (hook == config.ext.end() || !hook->is_object()) return std::string();
+  auto url = hook->find("url");
+  if (url == hook->end() || url->is_null()) return std::string();
+  if (!url->is_string()) return makeError("invalid_config", "ext.webhook.url: must be a string");
+  const std::string text = url->get<std::string>();
+  if (auto allowed = checkWebhookUrl(text, allowPrivate); !allowed) {
+    if (allowed.error().code != "unresolvable") return makeError("invalid_config", "webhook URL: " + allowed.error().message);
+    MLOG_WARN("webhook: the default URL's host does not resolve (yet); events wait in the queue until it does");
+  }
+  return text;
+}
+
 WebhookDispatcher::WebhookDispatcher(db::WebhookStore& store, const Clock& clock, WebhookOptions options)
     : store_(store),
-      clock_(clock),
       options_(std::move(options)),
       metricDelivered_(metric("meeting_webhook_delivered_total", "Webhook events delivered (2xx)")),
       metricFailed_(metric("meeting_webhook_failed_total", "Webhook delivery attempts that failed")),
@@ -32,32 +44,21 @@ WebhookDispatcher::WebhookDispatcher(db::WebhookStore& store, const Clock& clock
       metricDropped_(metric("meeting_webhook_dropped_total",
                             "Webhook events given up: attempts exhausted, refused, or queue full")),
       metricDepth_(MetricsRegistry::global().gauge("meeting_webhook_queue_depth", "Webhook events waiting in the database")),
-      random_(std::random_device{}()) {
+      worker_("webhook", clock, [this] { return deliverDue(); }) {
   options_.maxAttempts = std::max(1, options_.maxAttempts);
 }
 
 WebhookDispatcher::~WebhookDispatcher() { stop(); }
 
-void WebhookDispatcher::start() {
-  std::lock_guard lock(mutex_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { run(); });
-}
+void WebhookDispatcher::start() { worker_.start(); }
 
-void WebhookDispatcher::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void WebhookDispatcher::stop() { worker_.stop(); }
 
 void WebhookDispatcher::emit(const std::string& url, const WebhookEvent& event) {
-  if (url.empty()) return;
+  const std::string& target = url.empty() ? options_.defaultUrl : url;
+  if (target.empty()) return;
   db::WebhookDelivery d;
-  d.url = url;
+  d.url = target;
   d.eventId = db::secrets::uuid4();
   d.body = webhookBody(event, d.eventId, nowMs());
   auto queued = store_.enqueueWebhook(std::move(d), options_.maxQueuedPerUrl);
@@ -67,57 +68,14 @@ void WebhookDispatcher::emit(const std::string& url, const WebhookEvent& event) 
     MLOG_WARN("webhook: {} for room {} dropped: {}", event.type, event.room, queued.error().message);
     return;
   }
-  {
-    std::lock_guard lock(mutex_);
-    woken_ = true;
-  }
-  wake_.notify_one();
-}
-
-std::chrono::milliseconds WebhookDispatcher::backoff(int failures, std::chrono::milliseconds base,
-                                                     std::chrono::milliseconds max, double unit) {
-  const double exponent = std::clamp(failures - 1, 0, 40);
-  const double full = std::min(static_cast<double>(max.count()), static_cast<double>(base.count()) * std::exp2(exponent));
-  const double jittered = full / 2 + full / 2 * std::clamp(unit, 0.0, 1.0);
-  return std::chrono::milliseconds(static_cast<int64_t>(jittered));
-}
-
-void WebhookDispatcher::run() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    woken_ = false;
-    lock.unlock();
-    auto wait = deliverDue();
-    lock.lock();
-    if (wait.count() > 0) wake_.wait_for(lock, wait, [this] { return stopping_ || woken_; });
-  }
+  worker_.wake();
 }
 
 std::chrono::milliseconds WebhookDispatcher::deliverDue() {
-  auto heads = store_.webhookHeads(HeadsPerPass);
-  if (!heads) {
-    MLOG_WARN("webhook: cannot read the queue: {}", heads.error().message);
-    return StorageRetry;
-  }
-  auto wait = options_.idlePoll;
-  bool worked = false;
-  for (const auto& d : *heads) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) return std::chrono::milliseconds(0);
-    }
-    const db::Millis now = nowMs();
-    if (d.nextAttemptAt > now) {
-      // Heads come earliest first: the rest wait at least this long.
-      wait = std::min(wait, std::chrono::milliseconds(d.nextAttemptAt - now));
-      break;
-    }
-    attempt(d);
-    worked = true;
-  }
+  auto wait = worker_.attemptDue(store_.webhookHeads(HeadsPerPass), options_.idlePoll,
+                                 [this](const db::WebhookDelivery& d) { attempt(d); });
   if (auto depth = store_.countWebhooks()) metricDepth_.set(static_cast<double>(*depth));
-  // After work, look again at once: the next row of a queue may now be its head.
-  return worked ? std::chrono::milliseconds(0) : wait;
+  return wait;
 }
 
 void WebhookDispatcher::attempt(const db::WebhookDelivery& d) {
@@ -157,15 +115,12 @@ void WebhookDispatcher::attempt(const db::WebhookDelivery& d) {
   const int64_t failures = d.attempts + 1;
   if (!retryable) return drop(d, why + " (not retried)");
   if (failures >= options_.maxAttempts) return drop(d, why + " after " + std::to_string(failures) + " attempts");
-  const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
-  const auto wait = backoff(static_cast<int>(failures), options_.baseBackoff, options_.maxBackoff, unit);
-  if (auto r = store_.rescheduleWebhook(d.id, failures, nowMs() + wait.count(), why); !r) {
-    MLOG_WARN("webhook: cannot reschedule {}: {}", d.eventId, r.error().message);
-    return;
-  }
+  auto wait = worker_.retryLater(failures, options_.baseBackoff, options_.maxBackoff,
+                                 [&](int64_t at) { return store_.rescheduleWebhook(d.id, failures, at, why); }, d.eventId);
+  if (!wait) return;
   retried_.inc();
   metricRetried_.inc();
-  MLOG_DEBUG("webhook: {} to {} failed ({}), attempt {} in {} ms", d.eventId, d.url, why, failures + 1, wait.count());
+  MLOG_DEBUG("webhook: {} to {} failed ({}), attempt {} in {} ms", d.eventId, d.url, why, failures + 1, wait->count());
 }
 
 void WebhookDispatcher::drop(const db::WebhookDelivery& d, const std::string& why) {

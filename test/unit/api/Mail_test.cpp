@@ -89,8 +89,9 @@ class MailTest : public ApiFixture {
     sfu_.reset();
     ApiFixture::TearDown();
   }
-  void startDispatcher(std::vector<SmtpServer> servers) {
+  void startDispatcher(std::vector<SmtpServer> servers, int64_t maxQueued = 10'000) {
     MailOptions o;
+    o.maxQueued = maxQueued;
     o.servers = std::move(servers);
     o.uidHost = "meet.example.com";
     o.baseBackoff = 50ms;
@@ -337,4 +338,75 @@ TEST_F(MailTest, InstantMeetingInvitationHasNoCalendar) {
 }
 
 }  // namespace
+TEST_F(MailTest, AFullQueueDropsNewMailAndShowsItOnTheMeeting) {
+  Counter& droppedMetric = MetricsRegistry::global().counter("meeting_mail_dropped_total", "");
+  const uint64_t droppedBefore = droppedMetric.value();
+  const uint16_t port = freePort();  // down: nothing leaves the queue until the sink starts
+  startDispatcher({serverFor(port, "noreply@example.com")}, /*maxQueued=*/2);
+  const int64_t first = createMeeting(scheduled({"ann@example.com", "bob@example.com", "cat@example.com"}));
+  auto inv = invitations(first);
+  ASSERT_EQ(inv.size(), 3u);
+  EXPECT_EQ(statusOf(inv, "ann@example.com"), "queued");
+  EXPECT_EQ(statusOf(inv, "bob@example.com"), "queued");
+  EXPECT_EQ(statusOf(inv, "cat@example.com"), "dropped");
+  for (const auto& i : inv) {
+    if (i["email"] == "cat@example.com") EXPECT_NE(i["last_error"].get<std::string>().find("queue full"), std::string::npos);
+  }
+  const int64_t second = createMeeting(scheduled({"dan@example.com"}));
+  EXPECT_EQ(statusOf(invitations(second), "dan@example.com"), "dropped");
+  EXPECT_EQ(dispatcher_->dropped(), 2u);
+  EXPECT_EQ(droppedMetric.value(), droppedBefore + 2);
+  auto depth = storage_->countQueuedMail();
+  ASSERT_TRUE(depth);
+  EXPECT_EQ(*depth, 2);
+
+  // The server comes up: the queued two go out, never the dropped ones, and there is room again.
+  SmtpSink sink({false, User, Password, {}, port});
+  ASSERT_TRUE(sink.ok()) << "port " << port << " taken meanwhile";
+  ASSERT_TRUE(waitFor([&] { return statusOf(invitations(first), "bob@example.com") == "sent"; }));
+  ASSERT_TRUE(waitFor([&] { return statusOf(invitations(first), "ann@example.com") == "sent"; }));
+  const int64_t third = createMeeting(scheduled({"eve@example.com"}));
+  ASSERT_TRUE(waitFor([&] { return statusOf(invitations(third), "eve@example.com") == "sent"; }));
+  std::set<std::string> recipients;
+  for (const auto& r : sink.received()) recipients.insert(r.rcptTo.at(0));
+  EXPECT_EQ(recipients, (std::set<std::string>{"ann@example.com", "bob@example.com", "eve@example.com"}));
+  EXPECT_EQ(dispatcher_->dropped(), 2u);
+}
+
+TEST_F(MailTest, TlsNoneNeverStartsTlsEvenWhenOffered) {
+  SmtpSink sink({true, User, Password, {}, 0});
+  auto server = serverFor(sink.port(), "noreply@example.com");
+  server.tls = mail::TlsMode::None;
+  startDispatcher({server});
+  createMeeting(scheduled({"ann@example.com"}));
+  auto mails = waitMails(sink, 1);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_FALSE(mails[0].raw.tls);
+}
+
+TEST(MailConfig, PerServerTlsAndDomainsFromExtMail) {
+  Config config;
+  config.mailServers = {MailServer{"smtp1.example.com", 587, "u", "p", "hi@example.com"},
+                        MailServer{"smtp2.example.com", 587, "u", "p", "hi@corp.example.com"},
+                        MailServer{"smtp3.example.com", 465, "u", "p", "hi@example.com"},
+                        MailServer{"smtp4.example.com", 25, "", "", "hi@example.com"}};
+  config.ext = json::parse(R"({"mail": {"require_tls": true,
+      "tls": {"smtp1.example.com": "none", "smtp2.example.com": "opportunistic", "smtp3.example.com": "none",
+              "smtp4.example.com": "sometimes"},
+      "domains": {"smtp2.example.com": ["corp.example.com", "lab.example.com"]}}})");
+  std::vector<std::string> warnings;
+  auto servers = mail::mailServersFromConfig(config, warnings);
+  ASSERT_EQ(servers.size(), 4u);
+  EXPECT_EQ(servers[0].tls, mail::TlsMode::None);
+  EXPECT_EQ(servers[1].tls, mail::TlsMode::Try);
+  EXPECT_EQ(servers[2].tls, mail::TlsMode::Implicit);  // port 465 is TLS whatever is asked
+  EXPECT_EQ(servers[3].tls, mail::TlsMode::Required);  // an unknown mode keeps require_tls, with a warning
+  EXPECT_EQ(servers[1].domains, (std::vector<std::string>{"corp.example.com", "lab.example.com"}));
+  EXPECT_TRUE(servers[0].domains.empty());
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("sometimes"), std::string::npos);
+  EXPECT_EQ(mail::parseTlsMode("required"), mail::TlsMode::Required);
+  EXPECT_FALSE(mail::parseTlsMode("Required"));
+}
+
 }  // namespace meeting::api::test

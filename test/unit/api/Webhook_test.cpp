@@ -378,4 +378,63 @@ TEST_F(WebhookTest, PrivateWebhookUrlsAreRefusedUnlessAllowed) {
   EXPECT_EQ(receiver_.waitDelivered(1).size(), 1u);
 }
 
+TEST_F(WebhookTest, DefaultUrlGetsEventsOfRoomsWithoutTheirOwn) {
+  Receiver own;
+  auto options = fastOptions();
+  options.defaultUrl = receiver_.url();
+  startDispatcher(options);
+  ASSERT_EQ(post("/api/v1/rooms", {{"room_id", "plain"}}).status, 201);
+  ASSERT_EQ(post("/api/v1/rooms", {{"room_id", "mine"}, {"webhook_url", own.url()}}).status, 201);
+  recorder_->apply(nodeEvent("room_started", "plain"));
+  recorder_->apply(nodeEvent("room_started", "mine"));
+  // An event without a room (none is emitted by the server yet) goes to the default too.
+  dispatcher_->emit("", webhook::WebhookEvent{"room_finished", "", "", nullptr, ""});
+  auto got = receiver_.waitDelivered(3);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(typesOf(got, "plain"), (std::vector<std::string>{"room_created", "room_started"}));
+  EXPECT_TRUE(typesOf(got, "mine").empty());
+  EXPECT_EQ(typesOf(got, ""), (std::vector<std::string>{"room_finished"}));
+  for (const auto& r : got) EXPECT_TRUE(r.valid);
+  auto mine = own.waitDelivered(2);
+  EXPECT_EQ(typesOf(mine, "mine"), (std::vector<std::string>{"room_created", "room_started"}));
+  EXPECT_EQ(typesOf(mine, "plain").size(), 0u);
+
+  // Without a default, a room without webhook_url sends nothing.
+  startDispatcher(fastOptions());
+  ASSERT_EQ(post("/api/v1/rooms", {{"room_id", "quiet"}}).status, 201);
+  dispatcher_->emit("", webhook::WebhookEvent{"room_started", "quiet", "", nullptr, ""});
+  EXPECT_TRUE(waitFor([&] { return depth(*storage_) == 0; }));
+  EXPECT_EQ(receiver_.all().size(), 3u);
+}
+
+TEST_F(WebhookTest, DefaultUrlFollowsTheSsrfPolicy) {
+  Config config;
+  auto url = webhook::defaultWebhookUrl(config, false);
+  ASSERT_TRUE(url);
+  EXPECT_EQ(*url, "");  // no ext at all: no default
+  config.ext = json{{"webhook", {{"url", receiver_.url()}}}};
+  url = webhook::defaultWebhookUrl(config, false);
+  ASSERT_FALSE(url);  // loopback: refused at start unless private targets are allowed
+  EXPECT_NE(url.error().message.find("webhook URL"), std::string::npos) << url.error().message;
+  url = webhook::defaultWebhookUrl(config, true);
+  ASSERT_TRUE(url) << url.error().message;
+  EXPECT_EQ(*url, receiver_.url());
+  config.ext = json{{"webhook", {{"url", "http://169.254.169.254/latest/meta-data"}}}};
+  EXPECT_FALSE(webhook::defaultWebhookUrl(config, false));
+  config.ext = json{{"webhook", {{"url", "ftp://8.8.8.8/"}}}};
+  EXPECT_FALSE(webhook::defaultWebhookUrl(config, true));
+  config.ext = json{{"webhook", {{"url", 42}}}};
+  EXPECT_FALSE(webhook::defaultWebhookUrl(config, true));
+  config.ext = json{{"webhook", {{"url", "http://8.8.8.8/hook"}}}};
+  EXPECT_TRUE(webhook::defaultWebhookUrl(config, false));
+
+  // And at delivery, like a room's URL: a private default is dropped, never POSTed.
+  auto options = fastOptions(/*allowPrivate=*/false);
+  options.defaultUrl = receiver_.url();
+  startDispatcher(options);
+  dispatcher_->emit("", webhook::WebhookEvent{"room_started", "r", "", nullptr, ""});
+  ASSERT_TRUE(waitFor([&] { return dispatcher_->dropped() >= 1; }));
+  EXPECT_TRUE(receiver_.all().empty());
+}
+
 }  // namespace meeting::api::test

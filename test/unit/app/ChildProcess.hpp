@@ -1,11 +1,15 @@
 #pragma once
-// Starting the real `meeting` binary from a test: a free loopback port, and a child whose
-// stdout and stderr go to a log file.
+// Starting the real `meeting` binary from a test: a free loopback port, a child whose stdout and
+// stderr go to a log file, and a shell command run to completion.
 #include <fcntl.h>
 #include <spawn.h>
 
+#include <sys/wait.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
+#include <cstdio>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -32,6 +36,18 @@ inline pid_t spawnLogged(const std::vector<std::string>& args, const std::string
   if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid = 0;
   posix_spawn_file_actions_destroy(&actions);
   return pid;
+}
+
+/// Runs `command` in a shell; returns its exit code (-1 when it did not exit) and its output
+/// (stdout and stderr).
+inline std::pair<int, std::string> shell(const std::string& command) {
+  std::string out;
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (!p) return {-1, {}};
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 }  // namespace meeting::test

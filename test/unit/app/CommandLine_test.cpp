@@ -184,3 +184,79 @@ TEST(CommandLine, EnvironmentNames) {
   EXPECT_EQ(meeting::app::environmentName("secret"), "MEETING_SECRET");
   EXPECT_EQ(meeting::app::environmentName("log-level"), "MEETING_LOG_LEVEL");
 }
+
+TEST(CommandLine, MailTlsAndDomainsLineUpWithTheMailServers) {
+  auto c = parse({"apiserver", "--mailServer", "smtp.internal.example", "--mailServer", "smtp.example.com", "--mailFrom",
+                  "hi@example.com", "--mailTls", "none", "--mailTls", "required", "--mailDomains",
+                  "corp.example.com, Lab.Example.com", "--mailDomains", "example.org"});
+  ASSERT_EQ(c.exitCode, -1);
+  ASSERT_EQ(c.config.mailServers.size(), 2u);
+  const auto& mail = c.config.ext["mail"];
+  EXPECT_EQ(mail["tls"]["smtp.internal.example"], "none");
+  EXPECT_EQ(mail["tls"]["smtp.example.com"], "required");
+  EXPECT_EQ(mail["domains"]["smtp.internal.example"], (nlohmann::json{"corp.example.com", "lab.example.com"}));
+  EXPECT_EQ(mail["domains"]["smtp.example.com"], (nlohmann::json{"example.org"}));
+
+  // One value applies to every server, like --mailPort.
+  auto one = parse({"apiserver", "--mailServer", "a.example", "--mailServer", "b.example", "--mailFrom", "hi@example.com",
+                    "--mailTls", "opportunistic"});
+  ASSERT_EQ(one.exitCode, -1);
+  EXPECT_EQ(one.config.ext["mail"]["tls"]["a.example"], "opportunistic");
+  EXPECT_EQ(one.config.ext["mail"]["tls"]["b.example"], "opportunistic");
+  EXPECT_FALSE(one.config.ext["mail"]["domains"].contains("a.example"));
+
+  // The environment: servers separated by ',' for --mailTls and by ';' for --mailDomains.
+  {
+    ScopedEnv tls("MEETING_MAIL_TLS", "required,none");
+    ScopedEnv domains("MEETING_MAIL_DOMAINS", "a.com,b.com;c.com");
+    auto env = parse({"apiserver", "--mailServer", "s1", "--mailServer", "s2", "--mailFrom", "hi@example.com"});
+    ASSERT_EQ(env.exitCode, -1);
+    EXPECT_EQ(env.config.ext["mail"]["tls"]["s2"], "none");
+    EXPECT_EQ(env.config.ext["mail"]["domains"]["s1"], (nlohmann::json{"a.com", "b.com"}));
+    EXPECT_EQ(env.config.ext["mail"]["domains"]["s2"], (nlohmann::json{"c.com"}));
+  }
+
+  for (std::vector<const char*> bad : {
+           std::vector<const char*>{"apiserver", "--mailServer", "s", "--mailFrom", "a@b.c", "--mailTls", "sometimes"},
+           std::vector<const char*>{"apiserver", "--mailServer", "s", "--mailFrom", "a@b.c", "--mailDomains", "a.com,,b.com"},
+           std::vector<const char*>{"apiserver", "--mailServer", "s", "--mailFrom", "a@b.c", "--mailDomains", "user@a.com"},
+           std::vector<const char*>{"apiserver", "--mailServer", "s1", "--mailServer", "s2", "--mailServer", "s3",
+                                    "--mailFrom", "a@b.c", "--mailTls", "none", "--mailTls", "required"},
+           std::vector<const char*>{"apiserver", "--mailTls", "required"},
+       }) {
+    testing::internal::CaptureStderr();
+    auto r = parse(bad);
+    const std::string err = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(r.exitCode, 2) << bad.back();
+    EXPECT_TRUE(err.find("--mailTls") != std::string::npos || err.find("--mailDomains") != std::string::npos ||
+                err.find("--mailServer") != std::string::npos)
+        << err;
+  }
+}
+
+TEST(CommandLine, WebhookUrlIsTheRoleFileExtWebhookUrl) {
+  auto c = parse({"apiserver", "--webhook-url", "https://hooks.example.com/meeting?k=1"});
+  ASSERT_EQ(c.exitCode, -1);
+  EXPECT_EQ(c.config.ext["webhook"]["url"], "https://hooks.example.com/meeting?k=1");
+  {
+    ScopedEnv env("MEETING_WEBHOOK_URL", "http://env.example.com/hook");
+    EXPECT_EQ(parse({"all"}).config.ext["webhook"]["url"], "http://env.example.com/hook");
+  }
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(parse({"apiserver", "--webhook-url", "ftp://x.example.com/"}).exitCode, 2);
+  EXPECT_NE(testing::internal::GetCapturedStderr().find("--webhook-url"), std::string::npos);
+  // Not a flag of the media roles.
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(parse({"sfuserver", "--webhook-url", "https://hooks.example.com/"}).exitCode, 2);
+  testing::internal::GetCapturedStderr();
+}
+
+TEST(CommandLine, ApiserverHelpListsTheMailAndWebhookFlags) {
+  testing::internal::CaptureStdout();
+  auto c = parse({"apiserver", "--help"});
+  const std::string help = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(c.exitCode, 0);
+  for (const char* flag : {"--mailTls", "--mailDomains", "--webhook-url", "--mailServer"}) {
+    EXPECT_NE(help.find(flag), std::string::npos) << flag << "\n" << help;
+  }
+}

@@ -37,18 +37,9 @@ namespace http = meeting::net::http;
 namespace {
 
 using meeting::test::freeTcpPort;
+using meeting::test::shell;
 using meeting::test::spawnLogged;
 
-// Runs a shell command, returns its exit code and output.
-std::pair<int, std::string> shell(const std::string& command) {
-  std::string out;
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (!p) return {-1, {}};
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 std::string quote(const std::string& s) { return "'" + s + "'"; }
 

@@ -114,6 +114,16 @@ TEST_F(TurnControlTest, RegistersInMemoryAndReportsLoad) {
   EXPECT_EQ(state->info.address, node.address);
   EXPECT_EQ(state->info.capacity, 321);
   EXPECT_EQ(state->load.load, 0);
+  // The monitoring report rides on the load message (docs/operations.md "Monitoring", role turn).
+  ASSERT_TRUE(waitFor([&] { return registry_.get(node.id)->load.report != nullptr; }));
+  const auto report = *registry_.get(node.id)->load.report;
+  EXPECT_EQ(report.value("role", ""), "turn");
+  for (const char* field : {"allocations", "permissions", "channels", "packets_in_per_s", "packets_out_per_s",
+                            "bytes_in_per_s", "bytes_out_per_s", "auth_failures", "relay_ports_total"}) {
+    EXPECT_TRUE(report.contains(field)) << field << " " << report.dump();
+  }
+  EXPECT_EQ(report.value("relay_ports_total", -1), 100);
+  EXPECT_EQ(report.value("allocations", -1), 0);
   auto picked = registry_.pickLeastLoaded("turn");
   ASSERT_TRUE(picked);
   EXPECT_EQ(picked->info.id, node.id);
