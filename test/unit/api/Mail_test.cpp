@@ -350,7 +350,9 @@ TEST_F(MailTest, AFullQueueDropsNewMailAndShowsItOnTheMeeting) {
   EXPECT_EQ(statusOf(inv, "bob@example.com"), "queued");
   EXPECT_EQ(statusOf(inv, "cat@example.com"), "dropped");
   for (const auto& i : inv) {
-    if (i["email"] == "cat@example.com") EXPECT_NE(i["last_error"].get<std::string>().find("queue full"), std::string::npos);
+    if (i["email"] == "cat@example.com") {
+      EXPECT_NE(i["last_error"].get<std::string>().find("queue full"), std::string::npos);
+    }
   }
   const int64_t second = createMeeting(scheduled({"dan@example.com"}));
   EXPECT_EQ(statusOf(invitations(second), "dan@example.com"), "dropped");
