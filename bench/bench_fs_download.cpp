@@ -3,6 +3,11 @@
 // over HTTPS (OpenSSL, 64 KiB pieces read and encrypted in user space). The client runs in the
 // same process and discards the bytes, so the numbers include its reading cost too.
 // Files live on /dev/shm when it exists (page-cache speed, as a warm disk would give).
+//
+// Besides MiB/s (bytes_per_second) each case reports CPU seconds per GiB served, which a shared,
+// loaded machine changes far less than throughput: `server_cpu_s_per_GiB` is the CPU time of the
+// server's loop thread alone (CLOCK_THREAD_CPUTIME_ID read on that thread), `process_cpu_s_per_GiB`
+// adds the in-process client (getrusage, user + system).
 #include <benchmark/benchmark.h>
 
 #include <boost/asio/connect.hpp>
@@ -11,6 +16,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -102,7 +109,7 @@ struct Fixture {
   }
 
   std::string target() const {
-    su::Grant g{su::Operation::Download, id, "bench", 0, std::time(nullptr) + 3600};
+    su::Grant g{su::Operation::Download, id, "bench", 0, std::time(nullptr) + 3600, {}};
     return std::string(fs::FsPrefix) + "/files/" + id + "?" + *su::sign(g, Secret);
   }
 };
@@ -111,6 +118,39 @@ Fixture& fixture() {
   static Fixture f;
   return f;
 }
+
+double seconds(const timespec& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9; }
+
+// CPU seconds the server's loop thread has used so far (read on that thread).
+double serverCpuSeconds(Fixture& f) {
+  std::promise<double> cpu;
+  f.thread->loop().post([&cpu] {
+    timespec t{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    cpu.set_value(seconds(t));
+  });
+  return cpu.get_future().get();
+}
+
+double processCpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return tv(u.ru_utime) + tv(u.ru_stime);
+}
+
+// Brackets the timed loop: CPU per GiB of the server thread and of the whole process.
+struct CpuPerGiB {
+  explicit CpuPerGiB(Fixture& f) : fixture(f), server(serverCpuSeconds(f)), process(processCpuSeconds()) {}
+  void report(benchmark::State& state) {
+    const double gib = static_cast<double>(state.iterations()) * static_cast<double>(FileBytes) / double(1ull << 30);
+    if (gib <= 0) return;
+    state.counters["server_cpu_s_per_GiB"] = (serverCpuSeconds(fixture) - server) / gib;
+    state.counters["process_cpu_s_per_GiB"] = (processCpuSeconds() - process) / gib;
+  }
+  Fixture& fixture;
+  double server, process;
+};
 
 // Reads one whole response body into a reused buffer; returns the body bytes.
 template <class Stream>
@@ -143,9 +183,11 @@ void BM_DownloadPlainHttp(benchmark::State& state) {
   socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));
   std::vector<char> chunk(256 * 1024);
   const auto target = f.target();
+  CpuPerGiB cpu(f);
   for (auto _ : state) {
     if (fetch(socket, target, chunk) != FileBytes) state.SkipWithError("short body");
   }
+  cpu.report(state);
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * FileBytes));
 }
 BENCHMARK(BM_DownloadPlainHttp)->ArgName("sendfile")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3);
@@ -160,9 +202,11 @@ void BM_DownloadTls(benchmark::State& state) {
   stream.handshake(asio::ssl::stream_base::client);
   std::vector<char> chunk(256 * 1024);
   const auto target = f.target();
+  CpuPerGiB cpu(f);
   for (auto _ : state) {
     if (fetch(stream, target, chunk) != FileBytes) state.SkipWithError("short body");
   }
+  cpu.report(state);
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * FileBytes));
 }
 BENCHMARK(BM_DownloadTls)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3);
