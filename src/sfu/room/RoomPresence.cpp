@@ -228,10 +228,11 @@ std::optional<QualitySample> Room::sampleQuality(Participant& p) {
     sample.uplinkLoss = 1.0 - static_cast<double>(received) / static_cast<double>(expected);
   }
   // Silence where packets must come: an unmuted track's publisher sends continuously (audio
-  // every 20 ms, video even when still); a subscriber we send media to answers with feedback.
+  // every 20 ms, video even when still) once it has started; a subscriber we send media to
+  // answers with transport-cc feedback (~100 ms) and receiver reports (1-5 s).
   if (p.publish && p.publish->state() == TransportState::Connected) {
     const auto rtp = p.publish->stats().rtpReceived;
-    p.publishSilentSamples = sending && rtp == p.publishRtpSeen ? p.publishSilentSamples + 1 : 0;
+    p.publishSilentSamples = sending && rtp > 0 && rtp == p.publishRtpSeen ? p.publishSilentSamples + 1 : 0;
     p.publishRtpSeen = rtp;
   }
   if (p.subscribe && p.subscribe->state() == TransportState::Connected) {
@@ -250,8 +251,9 @@ std::optional<QualitySample> Room::sampleQuality(Participant& p) {
       sample.rtt = std::chrono::milliseconds(congestion.feedbackRttUs / 1000);
     }
   }
-  // Two samples in a row (2 to 4 s) without packets, or ICE consent stale or failed.
-  if (broken(p.publish) || broken(p.subscribe) || p.publishSilentSamples >= 2 || p.subscribeSilentSamples >= 2) {
+  // ICE consent stale or failed, or silence: two samples in a row (2 to 4 s) from a publisher,
+  // three (4 to 6 s: Chrome's audio-only receiver reports come every 5 s) from a subscriber.
+  if (broken(p.publish) || broken(p.subscribe) || p.publishSilentSamples >= 2 || p.subscribeSilentSamples >= 3) {
     sample.lost = true;
     return sample;
   }
