@@ -481,6 +481,35 @@ TEST_F(RoomTest, HostMutesAnotherParticipantsTrackWhichMayUnmuteItself) {
   EXPECT_EQ(b.ofType("trackMuted").size(), 2u);
 }
 
+TEST_F(RoomTest, ConnectionQualityIsLostWhileTheSignalingIsGoneAndBackAfterAResume) {
+  RoomSettings settings;
+  settings.reconnectGrace = std::chrono::seconds(30);
+  makeRoom(settings);
+  Inbox a, b, b2;
+  ASSERT_TRUE(join("a", 1, a));
+  ASSERT_TRUE(join("b", 2, b));
+  onLoop(*worker_, [&] {
+    room_->disconnect("b", 2);
+    return 0;
+  });
+  // The next 2 s sample says so (media transports that never connected are not judged).
+  for (int i = 0; i < 40 && a.ofType("connectionQuality").empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto quality = a.ofType("connectionQuality");
+  ASSERT_EQ(quality.size(), 1u);
+  ASSERT_EQ(quality[0]["updates"].size(), 1u);
+  EXPECT_EQ(quality[0]["updates"][0], (json{{"identity", "b"}, {"quality", "lost"}, {"score", 0}}));
+  // Back: the resumed connection hears where things stand, and the next sample clears it.
+  ASSERT_TRUE(join("b", 3, b2, true));
+  auto told = b2.ofType("connectionQuality");
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0]["updates"][0]["quality"], "lost");
+  for (int i = 0; i < 40 && a.ofType("connectionQuality").size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  quality = a.ofType("connectionQuality");
+  ASSERT_EQ(quality.size(), 2u);
+  EXPECT_EQ(quality[1]["updates"][0], (json{{"identity", "b"}, {"quality", "excellent"}, {"score", 100}}));
+  EXPECT_TRUE(a.ofType("activeSpeakers").empty()) << "nobody spoke";
+}
+
 TEST_F(RoomTest, ChatReachesTheApiserverAsItIsBroadcast) {
   makeRoom({});
   Inbox a, b;
