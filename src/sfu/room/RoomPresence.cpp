@@ -204,9 +204,9 @@ std::optional<QualitySample> Room::sampleQuality(Participant& p) {
   auto judged = [](const WebRtcTransport* t) {
     return t && t->state() != TransportState::New && t->state() != TransportState::Connecting;
   };
+  // Closed is not lost: the client ended that PeerConnection on purpose (close_notify).
   auto broken = [](const WebRtcTransport* t) {
-    return t && (t->state() == TransportState::Disconnected || t->state() == TransportState::Failed ||
-                 t->state() == TransportState::Closed);
+    return t && (t->state() == TransportState::Disconnected || t->state() == TransportState::Failed);
   };
   // Uplink: received vs expected over the interval, summed over the published streams.
   uint64_t expected = 0;
