@@ -214,14 +214,14 @@ TEST_F(TurnInteropTest, TlsRelayWithRestCredentialsHasNoLoss) {
   EXPECT_EQ(r.output.find("wrong length"), std::string::npos) << r.output;
 }
 
-TEST_F(TurnInteropTest, TlsRelayUnderLoadHasNoLoss) {
-  // More clients, no pacing gaps (-z 1): the server's writes coalesce, which is where records
-  // used to carry several frames.
+// Not repeated over TLS: uclient itself loses TLS packets under this load, whatever the server
+// (coturn 4.6.1 on the same machine: 28-36% lost over TLS, 0% over TCP); TurnTls_test checks our
+// TLS path under load with a client that reads the stream properly.
+TEST_F(TurnInteropTest, TcpRelayUnderLoadHasNoLoss) {
   startServer(true);
   startPeer();
-  auto r = runUclient({"-t", "-S", "-m", "10", "-n", "300", "-z", "1"}, kSecret, true);
+  auto r = runUclient({"-t", "-m", "10", "-n", "300", "-z", "1"});
   expectZeroLoss(r);
-  EXPECT_EQ(r.output.find("wrong length"), std::string::npos) << r.output;
 }
 
 TEST_F(TurnInteropTest, Rfc6062TcpRelayClientToClient) {
