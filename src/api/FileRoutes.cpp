@@ -6,13 +6,18 @@
 //   GET  /rooms/{room}/files        the room's files (rows)
 //   GET  /files/{id}                the row plus a signed download URL
 //   DELETE /files/{id}              deletes on the fsserver (signed delete), then tombstones the row
+//   POST /rooms/{room}/minutes      signed URLs to read, list and save the room's minutes
 //
 // Why a `complete` call and not a `file_stored` event from the fsserver: the client knows when
 // its PUT returned, and the apiserver trusts nothing it says: size, type and SHA-256 come from the
 // fsserver itself (a signed confirm, which also tells the fsserver to keep the bytes). That works
 // the same with an allocated, a registered or the in-process fsserver, and a row exists only for
-// bytes that are really stored. Bytes never confirmed (no complete call, or the row could not be
-// written) are removed by the fsserver some time after the upload URL expired (docs/fs.md).
+// bytes that are really stored. Bytes never confirmed (no complete call) are removed by the
+// fsserver some time after the upload URL expired; bytes confirmed whose row then could not be
+// written are deleted on the fsserver at once (docs/fs.md "Consistency").
+//
+// Who uploaded is the caller the apiserver authenticated (token identity or API key name): it is
+// the signed subject of the upload URL, so the fsserver records it from the signature too.
 
 #include "api/ApiJson.hpp"
 #include "api/RestApi.hpp"
@@ -30,6 +35,7 @@ constexpr int64_t UploadUrlTtl = 600;     // seconds (issue 8: 10 minutes)
 constexpr int64_t DownloadUrlTtl = 600;
 constexpr int64_t CompleteGrace = 3600;   // an upload started before expiry may finish later
 constexpr int64_t ProbeUrlTtl = 60;
+constexpr int64_t MinutesUrlTtl = 3600;  // an editing session; saves are checked by version anyway
 constexpr size_t MaxNameBytes = 255;
 constexpr size_t MaxTypeBytes = 127;
 
@@ -90,6 +96,9 @@ net::HttpResponse fsUnavailable(const std::string& message) {
   return errorResponse(http::status::service_unavailable, "unavailable", message);
 }
 
+// Who a caller is in file records: the token's identity, or the API key's name.
+std::string callerName(const Caller& caller) { return caller.apiKey ? "api-key:" + caller.keyName : caller.identity; }
+
 // What the fsserver says about a stored file.
 struct Stored {
   int64_t size = 0;
@@ -115,18 +124,52 @@ Result<std::string> RestApi::pickFsServer() {
   return fs.error();
 }
 
-Result<std::string> RestApi::fsFileUrl(const std::string& fsBase, su::Operation op, const std::string& id,
-                                       const std::string& room, uint64_t maxBytes, int64_t expiresAt,
+std::optional<net::HttpResponse> RestApi::chooseFsServer(const std::string& roomId, std::string& fsBase) {
+  auto room = deps_.storage.getRoom(roomId);
+  if (!room) return storageError(room.error());
+  auto picked = pickFsServer();
+  if (!picked) {
+    if (picked.error().code == AllocationUnavailable) return fsUnavailable(picked.error().message);
+    return storageError(picked.error());
+  }
+  fsBase = std::move(*picked);
+  return std::nullopt;
+}
+
+Result<std::string> RestApi::fsFileUrl(const std::string& fsBase, const su::Grant& grant,
                                        const std::string& action) const {
-  su::Grant grant;
-  grant.op = op;
-  grant.id = id;
-  grant.room = room;
-  grant.maxBytes = maxBytes;
-  grant.expiresAt = expiresAt;
   auto query = su::sign(grant, options_.secret);
   if (!query) return query.error();
-  return fsBase + "/fs/v1/files/" + id + action + "?" + *query;
+  return fsBase + "/fs/v1/files/" + grant.id + action + "?" + *query;
+}
+
+Result<net::HttpResponse> RestApi::callFs(http::verb method, const std::string& fsBase, su::Operation op,
+                                          const std::string& id, const std::string& room, const std::string& action) {
+  auto url = fsFileUrl(fsBase, su::Grant{op, id, room, 0, nowSeconds() + ProbeUrlTtl, {}}, action);
+  if (!url) {
+    MLOG_ERROR("cannot sign an fs URL: {}", url.error().message);
+    return url.error();
+  }
+  net::HttpClientOptions options;
+  options.timeout = options_.fsTimeout;
+  options.verifyTls = options_.verifyFsTls;
+  auto answer = net::httpRequest(method, *url, {}, options);
+  if (!answer) MLOG_WARN("fs: cannot reach {}: {}", fsBase, answer.error().message);
+  return answer;
+}
+
+// The fsserver kept the bytes (confirm) but the row could not be written: the bytes go too, so no
+// file exists that no row owns. The client uploads again; if even the delete fails, the file is
+// logged for the operator (it is unreachable: no row, so no download URL is ever signed for it).
+net::HttpResponse RestApi::abandonUpload(const std::string& id, const PendingUpload& pending, const Error& cause) {
+  MLOG_WARN("files: no row for upload {} ({}): deleting its bytes on {}", id, cause.message, pending.fsBase);
+  pendingUploads_.remove(id);
+  auto answer = callFs(http::verb::delete_, pending.fsBase, su::Operation::Delete, id, pending.roomId);
+  if (!answer || (answer->result_int() != 204 && answer->result_int() != 404)) {
+    MLOG_ERROR("files: upload {} on {} has no row and could not be deleted: remove it by hand", id, pending.fsBase);
+  }
+  return errorResponse(http::status::service_unavailable, "unavailable",
+                       "the upload could not be recorded and was discarded: upload the file again");
 }
 
 net::HttpResponse RestApi::createUpload(const ApiRequest& r) {
@@ -146,25 +189,22 @@ net::HttpResponse RestApi::createUpload(const ApiRequest& r) {
   if (!type || !isPlausibleMediaType(*type)) return fieldError("content_type", "required: a media type like image/png");
   if (!size) return fieldError("size", "required: the file's size in bytes");
 
-  auto room = deps_.storage.getRoom(roomId);
-  if (!room) return storageError(room.error());
-  auto fsBase = pickFsServer();
-  if (!fsBase) {
-    if (fsBase.error().code == AllocationUnavailable) return fsUnavailable(fsBase.error().message);
-    return storageError(fsBase.error());
-  }
+  std::string fsBase;
+  if (auto refusal = chooseFsServer(roomId, fsBase)) return *refusal;
   const int64_t now = nowSeconds();
   const std::string id = su::newFileId();
-  const std::string uploader = r.caller.apiKey ? "api-key:" + r.caller.keyName : r.caller.identity;
-  auto url = fsFileUrl(*fsBase, su::Operation::Upload, id, roomId, static_cast<uint64_t>(*size), now + UploadUrlTtl);
+  const std::string uploader = callerName(r.caller);
+  auto url = fsFileUrl(fsBase, su::Grant{su::Operation::Upload, id, roomId, static_cast<uint64_t>(*size),
+                                          now + UploadUrlTtl, uploader});
   if (!url) {
     MLOG_ERROR("cannot sign an upload URL: {}", url.error().message);
     return errorResponse(http::status::internal_server_error, "internal", "cannot sign URLs");
   }
-  // name and by are display information for the fsserver's own record (not signed, docs/fs.md).
-  *url += "&name=" + queryEncode(*name) + "&by=" + queryEncode(uploader);
+  // The name is display information for the fsserver's own record (not signed, docs/fs.md); the
+  // row's name is the one kept here.
+  *url += "&name=" + queryEncode(*name);
   pendingUploads_.add(id,
-                      PendingUpload{roomId, *name, *type, static_cast<uint64_t>(*size), uploader, *fsBase,
+                      PendingUpload{roomId, *name, *type, static_cast<uint64_t>(*size), uploader, fsBase,
                                     now + UploadUrlTtl + CompleteGrace},
                       now);
   return jsonOk(http::status::created, {{"file_id", id},
@@ -205,16 +245,8 @@ net::HttpResponse RestApi::completeUpload(const ApiRequest& r) {
 
   // The fsserver confirms the upload (so it keeps the bytes) and answers with what it stored:
   // size, SHA-256 and type come from the bytes, not from the client.
-  auto url = fsFileUrl(pending->fsBase, su::Operation::Confirm, id, pending->roomId, 0, now + ProbeUrlTtl, "/confirm");
-  if (!url) return errorResponse(http::status::internal_server_error, "internal", "cannot sign URLs");
-  net::HttpClientOptions options;
-  options.timeout = options_.fsTimeout;
-  options.verifyTls = options_.verifyFsTls;
-  auto answer = net::httpRequest(http::verb::post, *url, {}, options);
-  if (!answer) {
-    MLOG_WARN("fs: cannot reach {}: {}", pending->fsBase, answer.error().message);
-    return fsUnavailable("the file server does not answer, retry shortly");
-  }
+  auto answer = callFs(http::verb::post, pending->fsBase, su::Operation::Confirm, id, pending->roomId, "/confirm");
+  if (!answer) return fsUnavailable("the file server does not answer, retry shortly");
   const int status = answer->result_int();
   if (status == 404) {
     return errorResponse(http::status::conflict, "upload_incomplete", "the file server has no bytes for this id yet");
@@ -255,7 +287,7 @@ net::HttpResponse RestApi::completeUpload(const ApiRequest& r) {
     if (!row) return storageError(row.error());
     return jsonOk(http::status::ok, {{"file", fileJson(*row)}});
   }
-  if (!added) return storageError(added.error());
+  if (!added) return abandonUpload(id, *pending, added.error());
   pendingUploads_.remove(id);
   return jsonOk(http::status::created, {{"file", fileJson(*added)}});
 }
@@ -268,7 +300,7 @@ net::HttpResponse RestApi::getFileInfo(const ApiRequest& r) {
   if (file->deletedAt != 0) return errorResponse(http::status::not_found, "not_found", "the file was deleted");
   if (auto refusal = checkRoom(r.caller, file->roomId)) return *refusal;
   const int64_t expiresAt = nowSeconds() + DownloadUrlTtl;
-  auto url = fsFileUrl(file->fsNode, su::Operation::Download, id, file->roomId, 0, expiresAt);
+  auto url = fsFileUrl(file->fsNode, su::Grant{su::Operation::Download, id, file->roomId, 0, expiresAt, {}});
   if (!url) return errorResponse(http::status::internal_server_error, "internal", "cannot sign URLs");
   return jsonOk(http::status::ok, {{"file", fileJson(*file)}, {"download_url", *url}, {"expires_at", expiresAt * 1000}});
 }
@@ -285,22 +317,37 @@ net::HttpResponse RestApi::deleteFile(const ApiRequest& r) {
   }
   // Bytes first, row second: a failure leaves the file fully there, and a retry finishes the job
   // (the fsserver's 404 then means "already gone").
-  auto url = fsFileUrl(file->fsNode, su::Operation::Delete, id, file->roomId, 0, nowSeconds() + ProbeUrlTtl);
-  if (!url) return errorResponse(http::status::internal_server_error, "internal", "cannot sign URLs");
-  net::HttpClientOptions options;
-  options.timeout = options_.fsTimeout;
-  options.verifyTls = options_.verifyFsTls;
-  auto answer = net::httpRequest(http::verb::delete_, *url, {}, options);
-  if (!answer) {
-    MLOG_WARN("fs: cannot reach {}: {}", file->fsNode, answer.error().message);
-    return fsUnavailable("the file server does not answer, retry shortly");
-  }
+  auto answer = callFs(http::verb::delete_, file->fsNode, su::Operation::Delete, id, file->roomId);
+  if (!answer) return fsUnavailable("the file server does not answer, retry shortly");
   if (answer->result_int() != 204 && answer->result_int() != 404) {
     MLOG_WARN("fs: {} answered {} to a signed delete of {}", file->fsNode, answer->result_int(), id);
     return errorResponse(http::status::bad_gateway, "fs_error", "the file server refused the delete");
   }
   if (auto marked = deps_.storage.markFileDeleted(id); !marked) return storageError(marked.error());
   return net::HttpResponse{http::status::no_content, 11};
+}
+
+// The room's minutes (issue 8 §4) are versioned text on an fsserver, which does the versioning and
+// the conflict check; the apiserver only hands out the URLs. The save URL is signed for the caller,
+// so the fsserver records them as the version's author.
+net::HttpResponse RestApi::minutesUrls(const ApiRequest& r) {
+  const std::string& roomId = r.params.at("room_id");
+  if (!isValidId(roomId) || !su::isValidRoom(roomId)) return fieldError("room_id", "not a valid id");
+  if (auto refusal = checkRoom(r.caller, roomId)) return *refusal;
+  std::string fsBase;
+  if (auto refusal = chooseFsServer(roomId, fsBase)) return *refusal;
+  const int64_t expiresAt = nowSeconds() + MinutesUrlTtl;
+  const std::string author = callerName(r.caller);
+  auto read = su::sign(su::Grant{su::Operation::MinutesRead, std::string(su::MinutesId), roomId, 0, expiresAt, {}},
+                       options_.secret);
+  auto write = su::sign(su::Grant{su::Operation::MinutesWrite, std::string(su::MinutesId), roomId, 0, expiresAt, author},
+                        options_.secret);
+  if (!read || !write) return errorResponse(http::status::internal_server_error, "internal", "cannot sign URLs");
+  const std::string base = fsBase + "/fs/v1/rooms/" + roomId + "/minutes";
+  return jsonOk(http::status::ok, {{"read_url", base + "?" + *read},
+                                   {"versions_url", base + "/versions?" + *read},
+                                   {"save_url", base + "?" + *write},
+                                   {"expires_at", expiresAt * 1000}});
 }
 
 }  // namespace meeting::api

@@ -195,6 +195,7 @@ void RestApi::registerRoutes(net::HttpRouter& router) {
   route(router, verb::post, "/files/{file_id}/complete", &RestApi::completeUpload, Auth::ApiKeyOrRoomToken);
   route(router, verb::get, "/files/{file_id}", &RestApi::getFileInfo, Auth::ApiKeyOrRoomToken);
   route(router, verb::delete_, "/files/{file_id}", &RestApi::deleteFile, Auth::ApiKeyOrRoomToken);
+  route(router, verb::post, "/rooms/{room_id}/minutes", &RestApi::minutesUrls, Auth::ApiKeyOrRoomToken);
   // Accounts (browser sessions), joining by link, waiting rooms and chat history.
   route(router, verb::post, "/auth/login", &RestApi::login, Auth::Public);
   route(router, verb::post, "/auth/logout", &RestApi::logout, Auth::User);

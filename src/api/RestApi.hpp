@@ -148,13 +148,21 @@ class RestApi {
   net::HttpResponse completeUpload(const ApiRequest& r);
   net::HttpResponse getFileInfo(const ApiRequest& r);
   net::HttpResponse deleteFile(const ApiRequest& r);
+  net::HttpResponse minutesUrls(const ApiRequest& r);
   /// Base URL of the fsserver for a new upload: allocated (Kind=FS), registered, or local.
   Result<std::string> pickFsServer();
-  /// A signed URL for `op` on file `id` of `room` at `fsBase`, valid until `expiresAt` (Unix s);
-  /// `action` is appended to the file's path (e.g. "/confirm").
-  Result<std::string> fsFileUrl(const std::string& fsBase, signedurl::Operation op, const std::string& id,
-                                const std::string& room, uint64_t maxBytes, int64_t expiresAt,
+  /// For new files of room `roomId` (which must exist): sets `fsBase`, or returns the error answer.
+  std::optional<net::HttpResponse> chooseFsServer(const std::string& roomId, std::string& fsBase);
+  /// A URL at `fsBase` for the file `grant.id`, signed for `grant`; `action` is appended to the
+  /// file's path (e.g. "/confirm").
+  Result<std::string> fsFileUrl(const std::string& fsBase, const signedurl::Grant& grant,
                                 const std::string& action = {}) const;
+  /// The apiserver's own signed call to an fsserver (confirm, delete) for file `id` of `room`:
+  /// the fsserver's answer, or an error when it does not answer.
+  Result<net::HttpResponse> callFs(net::http::verb method, const std::string& fsBase, signedurl::Operation op,
+                                   const std::string& id, const std::string& room, const std::string& action = {});
+  /// After a confirmed upload's row failed: deletes the bytes on the fsserver; the 503 to answer.
+  net::HttpResponse abandonUpload(const std::string& id, const PendingUpload& pending, const Error& cause);
 
   // Accounts (AccountRoutes.cpp).
   net::HttpResponse login(const ApiRequest& r);

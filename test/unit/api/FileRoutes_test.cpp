@@ -3,7 +3,14 @@
 #if MEETING_TEST_WITH_FS
 #include <openssl/evp.h>
 
+#include <sqlite3.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
 #include <atomic>
+#include <future>
 
 #include "ApiFixture.hpp"
 #include "common/AccessToken.hpp"
@@ -269,6 +276,137 @@ TEST_F(FileRoutes, UploadsNeverCompletedAreRemovedByTheFileServer) {
   EXPECT_EQ(late.body["error"]["code"], "upload_incomplete");
   EXPECT_FALSE(storage_->getFile(orphan));
   EXPECT_EQ(get("/api/v1/rooms/r1/files").body["files"].size(), 1u);
+}
+
+// Issue 8 gap 1: the uploader is the signed subject of the upload URL. Changed or added as a
+// plain parameter it is 403 at the fsserver; both records name the authenticated caller.
+TEST_F(FileRoutes, UploaderIdentityIsSignedIntoTheUploadUrl) {
+  startFs();
+  const std::string data = "who wrote this";
+  const std::string ada = roomToken("r1", "ada");
+  auto created = call(http::verb::post, "/api/v1/rooms/r1/files", uploadRequest(data).dump(), ada);
+  ASSERT_EQ(created.status, 201) << created.raw;
+  const std::string id = created.body["file_id"];
+  const std::string url = created.body["upload_url"];
+  ASSERT_NE(url.find("&sub=ada&"), std::string::npos) << url;
+  EXPECT_EQ(url.find("&by="), std::string::npos) << url;
+  std::string bob = url;
+  bob.replace(bob.find("&sub=ada&"), 9, "&sub=bob&");
+  EXPECT_EQ(raw(http::verb::put, bob, data, {{"Content-Type", "text/plain"}}).status, 403);
+  EXPECT_EQ(raw(http::verb::put, url + "&by=bob", data, {{"Content-Type", "text/plain"}}).status, 403);
+  EXPECT_FALSE(fs_->server().store().find(id));
+  ASSERT_EQ(raw(http::verb::put, url, data, {{"Content-Type", "text/plain"}}).status, 201);
+  EXPECT_EQ(fs_->server().store().find(id)->uploader, "ada");
+  auto done = call(http::verb::post, "/api/v1/files/" + id + "/complete", "{}", ada);
+  ASSERT_EQ(done.status, 201) << done.raw;
+  EXPECT_EQ(done.body["file"]["uploader"], "ada");
+  EXPECT_EQ(storage_->getFile(id)->uploader, "ada");
+  // An API key's uploads are signed for the key.
+  auto byKey = post("/api/v1/rooms/r1/files", uploadRequest(data));
+  ASSERT_EQ(byKey.status, 201);
+  EXPECT_NE(byKey.body["upload_url"].get<std::string>().find("&sub=api-key%3Atest&"), std::string::npos)
+      << byKey.body["upload_url"];
+}
+
+// Issue 8 gap 2: the fsserver confirmed the upload but the database refuses the row. The bytes are
+// deleted on the fsserver at once, no row exists, and the client is told to upload again; once
+// the database works again the same file goes through.
+TEST_F(FileRoutes, ARowThatCannotBeWrittenLeavesNoFileBehind) {
+  startFs();
+  const std::string data = "recorded or gone";
+  auto created = post("/api/v1/rooms/r1/files", uploadRequest(data));
+  ASSERT_EQ(created.status, 201) << created.raw;
+  const std::string id = created.body["file_id"];
+  ASSERT_EQ(raw(http::verb::put, created.body["upload_url"], data, {{"Content-Type", "text/plain"}}).status, 201);
+  ASSERT_TRUE(fs_->server().store().find(id));
+
+  // The failure injected at the database itself: every insert into files aborts.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "t.db").c_str(), &db), SQLITE_OK);
+  auto exec = [db](const char* sql) {
+    char* message = nullptr;
+    int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
+    EXPECT_EQ(rc, SQLITE_OK) << (message ? message : "");
+    sqlite3_free(message);
+  };
+  sqlite3_busy_timeout(db, 5000);
+  exec("CREATE TRIGGER fail_files BEFORE INSERT ON files BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+
+  auto failed = post("/api/v1/files/" + id + "/complete", json::object());
+  EXPECT_EQ(failed.status, 503) << failed.raw;
+  EXPECT_FALSE(fs_->server().store().find(id));  // the confirmed bytes are gone again
+  EXPECT_EQ(fs_->server().store().roomUsage("r1"), 0u);
+  EXPECT_FALSE(storage_->getFile(id));
+  EXPECT_EQ(get("/api/v1/rooms/r1/files").body["files"].size(), 0u);
+  // The upload is over: completing it again finds nothing to complete.
+  EXPECT_EQ(post("/api/v1/files/" + id + "/complete", json::object()).status, 404);
+
+  exec("DROP TRIGGER fail_files");
+  sqlite3_close(db);
+  auto second = post("/api/v1/rooms/r1/files", uploadRequest(data));
+  ASSERT_EQ(second.status, 201);
+  ASSERT_EQ(raw(http::verb::put, second.body["upload_url"], data, {{"Content-Type", "text/plain"}}).status, 201);
+  auto ok = post("/api/v1/files/" + second.body["file_id"].get<std::string>() + "/complete", json::object());
+  EXPECT_EQ(ok.status, 201) << ok.raw;
+  EXPECT_EQ(get("/api/v1/rooms/r1/files").body["files"].size(), 1u);
+}
+
+// Issue 8: a connection cut in the middle of the PUT leaves no file on the fsserver and no row.
+TEST_F(FileRoutes, ACutUploadLeavesNoFileAndNoRow) {
+  startFs();
+  auto created = post("/api/v1/rooms/r1/files", uploadRequest(std::string(1 << 20, 'c')));
+  ASSERT_EQ(created.status, 201) << created.raw;
+  const std::string id = created.body["file_id"];
+  const std::string url = created.body["upload_url"];
+  {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::socket socket(io);
+    const auto port = static_cast<uint16_t>(std::stoi(fs_->base().substr(fs_->base().rfind(':') + 1)));
+    socket.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    const std::string head = "PUT " + url.substr(fs_->base().size()) +
+                             " HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 1048576\r\n\r\n";
+    boost::asio::write(socket, boost::asio::buffer(head + std::string(300'000, 'c')));
+    std::this_thread::sleep_for(200ms);
+  }  // cut with 700 KB missing
+  for (int i = 0; i < 300 && fs_->server().store().roomUsage("r1") != 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(fs_->server().store().roomUsage("r1"), 0u);
+  EXPECT_FALSE(fs_->server().store().find(id));
+  auto done = post("/api/v1/files/" + id + "/complete", json::object());
+  EXPECT_EQ(done.status, 409) << done.raw;
+  EXPECT_FALSE(storage_->getFile(id));
+  EXPECT_EQ(get("/api/v1/rooms/r1/files").body["files"].size(), 0u);
+}
+
+// Issue 8 §4 through the apiserver: signed minutes URLs for the room, the save URL signed for the
+// caller (the author); two saves based on the same version: one wins, one gets 409.
+TEST_F(FileRoutes, MinutesUrlsForTheRoom) {
+  startFs();
+  const std::string ada = roomToken("r1", "ada");
+  auto urls = call(http::verb::post, "/api/v1/rooms/r1/minutes", "{}", ada);
+  ASSERT_EQ(urls.status, 200) << urls.raw;
+  const std::string save = urls.body["save_url"], read = urls.body["read_url"], versions = urls.body["versions_url"];
+  EXPECT_EQ(save.rfind(fs_->base() + "/fs/v1/rooms/r1/minutes?op=minutes-write&", 0), 0u) << save;
+  EXPECT_EQ(call(http::verb::post, "/api/v1/rooms/r2/minutes", "{}", ada).status, 403);
+  EXPECT_EQ(call(http::verb::post, "/api/v1/rooms/nope/minutes", "{}").status, 404);
+  EXPECT_EQ(raw(http::verb::get, read).status, 404);  // no minutes yet
+  ASSERT_EQ(raw(http::verb::put, save + "&base=0", "# Standup\n").status, 201);
+  std::vector<std::future<int>> saves;
+  for (int i = 0; i < 2; ++i) {
+    saves.push_back(std::async(std::launch::async, [&, i] {
+      return raw(http::verb::put, save + "&base=1", "# Standup\nedit " + std::to_string(i) + "\n").status;
+    }));
+  }
+  std::vector<int> codes = {saves[0].get(), saves[1].get()};
+  std::sort(codes.begin(), codes.end());
+  EXPECT_EQ(codes, (std::vector<int>{201, 409}));
+  auto latest = raw(http::verb::get, read);
+  EXPECT_EQ(latest.status, 200);
+  EXPECT_EQ(latest.raw.rfind("# Standup\nedit ", 0), 0u);
+  auto list = raw(http::verb::get, versions);
+  ASSERT_EQ(list.body["versions"].size(), 2u);
+  EXPECT_EQ(list.body["versions"][0]["author"], "ada");
+  EXPECT_EQ(list.body["latest"], 2);
+  EXPECT_EQ(raw(http::verb::put, read + "&base=2", "x").status, 403);  // a read URL does not write
 }
 
 // Issue 8: a participant removed from the room (REST delete of the peer, or the room deleted)
