@@ -40,10 +40,17 @@ else
   echo "setup: all build${1:+ and test} dependencies present"
 fi
 
+# The web app and SDK (web/): TypeScript and esbuild pinned by web/package-lock.json, needed to
+# build the app that the binary embeds.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [[ -f "$root/web/package-lock.json" && ! -x "$root/web/node_modules/.bin/esbuild" ]]; then
+  echo "setup: npm ci in web"
+  (cd "$root/web" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 # Browser tests: playwright-core pinned by test/e2e/package-lock.json (drives Debian's Chromium;
 # it never downloads a browser). Installed here because the tests run without network.
 if [[ "${1:-}" == "--test" && -f test/e2e/package-lock.json ]]; then
-  root="$(cd "$(dirname "$0")/.." && pwd)"
   if [[ ! -d "$root/test/e2e/node_modules/playwright-core" ]]; then
     echo "setup: npm ci in test/e2e"
     (cd "$root/test/e2e" && npm ci --no-audit --no-fund --loglevel=error)

@@ -21,6 +21,9 @@ isolate() {
   fi
 }
 
+echo "== web SDK unit tests"
+(cd web && node scripts/build.mjs --tests && node --test dist/test/)
+
 echo "== unit and integration tests"
 isolate ctest --test-dir build/release --output-on-failure --timeout 600 -j "$(nproc)"
 

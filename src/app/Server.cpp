@@ -17,6 +17,7 @@
 #include "app/Service.hpp"
 #include "app/ServiceRegistry.hpp"
 #include "app/Version.hpp"
+#include "app/WebApp.hpp"
 #include "common/Log.hpp"
 #include "common/Metrics.hpp"
 #include "net/HttpServer.hpp"
@@ -59,7 +60,7 @@ const char* kPlaceholderPage = R"(<!doctype html>
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1d2433}
 code{background:#eef1f6;padding:.1rem .3rem;border-radius:.2rem}</style></head>
 <body><h1>Meeting is running</h1>
-<p>This server is up (version <code>{{VERSION}}</code>, role <code>{{ROLE}}</code>). The web app will be served here.</p>
+<p>This server is up (version <code>{{VERSION}}</code>, role <code>{{ROLE}}</code>). The web app is served by the apiserver (and by <code>meeting all</code>).</p>
 <ul><li><a href="/ping">/ping</a>: liveness</li><li><a href="/metrics">/metrics</a>: Prometheus metrics</li>
 <li><a href="/version">/version</a>: version</li></ul></body></html>
 )";
@@ -162,10 +163,15 @@ int runServer(const std::string& role, Config config) {
   net::EventLoop loop("control");
   net::HttpRouter router;
   addCommonRoutes(router, role);
-  std::string page = replaceAll(replaceAll(kPlaceholderPage, "{{VERSION}}", kVersion), "{{ROLE}}", role);
-  router.addSync(http::verb::get, "/", [page](net::HttpRequestContext&) {
-    return net::textResponse(http::status::ok, page, "text/html; charset=utf-8");
-  });
+  if (role == "all" || role == "apiserver") {
+    addWebAppRoutes(router);
+    if (!webAppEmbedded()) MLOG_WARN("this binary carries no web app: build it with scripts/build.sh");
+  } else {
+    std::string page = replaceAll(replaceAll(kPlaceholderPage, "{{VERSION}}", kVersion), "{{ROLE}}", role);
+    router.addSync(http::verb::get, "/", [page](net::HttpRequestContext&) {
+      return net::textResponse(http::status::ok, page, "text/html; charset=utf-8");
+    });
+  }
 
   std::string shownHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host;
   if (shownHost.find(':') != std::string::npos) shownHost = "[" + shownHost + "]";

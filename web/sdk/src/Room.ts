@@ -68,6 +68,8 @@ export class Room extends Emitter<RoomEvents> {
   private connection: ConnectionState = 'connecting';
   private joinedOnce = false;
   private mediaFailed = false;
+  /** What each remote track was announced as, kept until its media ends. */
+  private readonly knownTracks = new Map<string, TrackInfo>();
 
   private constructor(wsUrl: string, token: string, private readonly options: RoomOptions) {
     super();
@@ -281,7 +283,11 @@ export class Room extends Emitter<RoomEvents> {
     if (!this.subscriber) {
       this.subscriber = new SubscribeConnection(this.configuration, m => this.send(m),
         track => { const remote = this.remoteTrack(track); if (remote) this.emit('trackSubscribed', remote); },
-        track => { const remote = this.remoteTrack(track); if (remote) this.emit('trackUnsubscribed', remote); });
+        track => {
+          const remote = this.remoteTrack(track);
+          this.knownTracks.delete(track.trackId);
+          if (remote) this.emit('trackUnsubscribed', remote);
+        });
       this.subscriber.pc.addEventListener('connectionstatechange', () => this.onMediaState());
     }
     return this.subscriber;
@@ -290,7 +296,9 @@ export class Room extends Emitter<RoomEvents> {
   private remoteTrack(track: SubscribedTrack): RemoteTrack | undefined {
     const participant = this.state.remote.get(track.identity);
     if (!participant) return undefined;
-    return { participant, info: participant.tracks.get(track.trackId), trackId: track.trackId, mediaStreamTrack: track.track };
+    const info = participant.tracks.get(track.trackId) ?? this.knownTracks.get(track.trackId);
+    if (info) this.knownTracks.set(track.trackId, info);
+    return { participant, info, trackId: track.trackId, mediaStreamTrack: track.track };
   }
 
   private onChange(change: RoomChange): void {
