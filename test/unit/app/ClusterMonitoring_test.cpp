@@ -22,15 +22,12 @@
 #include "common/SignedUrl.hpp"
 #include "net/HttpClient.hpp"
 
-using namespace std::chrono_literals;
-using nlohmann::json;
-namespace http = meeting::net::http;
-
 namespace {
 
-using meeting::test::freeTcpPort;
-using meeting::test::shell;
-using meeting::test::spawnLogged;
+using namespace std::chrono_literals;
+using namespace meeting::test;  // freeTcpPort, shell, spawnLogged
+using nlohmann::json;
+namespace http = meeting::net::http;
 
 constexpr const char* Secret = "cluster-monitoring-test-secret";
 constexpr const char* ReportPassword = "s3cret-report-pw";

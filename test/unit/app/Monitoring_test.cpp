@@ -40,7 +40,6 @@ using meeting::test::freeTcpPort;
 using meeting::test::shell;
 using meeting::test::spawnLogged;
 
-
 std::string quote(const std::string& s) { return "'" + s + "'"; }
 
 // A participant: the room signaling WebSocket (plain ws:// in this test), kept open.
