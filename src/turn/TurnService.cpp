@@ -103,6 +103,8 @@ void renderMetrics(std::string& out) {
       sum.tcpPeerConnections.inc(s->tcpPeerConnections.value());
       sum.tcpPeerRefused.inc(s->tcpPeerRefused.value());
       sum.tcpBindTimeouts.inc(s->tcpBindTimeouts.value());
+      sum.tcpIdleClosed.inc(s->tcpIdleClosed.value());
+      sum.tcpBindsHandedOver.inc(s->tcpBindsHandedOver.value());
       sum.tcpBound.inc(s->tcpBound.value());
       sum.splicedBytesToPeer.inc(s->splicedBytesToPeer.value());
       sum.splicedBytesToClient.inc(s->splicedBytesToClient.value());
@@ -162,6 +164,8 @@ void renderMetrics(std::string& out) {
   line("meeting_turn_tcp_connections_total", "{event=\"connect_failed\"}", sum.tcpConnectsFailed.value());
   line("meeting_turn_tcp_connections_total", "{event=\"refused\"}", sum.tcpPeerRefused.value());
   line("meeting_turn_tcp_connections_total", "{event=\"bind_timeout\"}", sum.tcpBindTimeouts.value());
+  line("meeting_turn_tcp_connections_total", "{event=\"idle_closed\"}", sum.tcpIdleClosed.value());
+  line("meeting_turn_tcp_connections_total", "{event=\"bind_handed_over\"}", sum.tcpBindsHandedOver.value());
   family("meeting_turn_tcp_relayed_bytes_total", "counter", "Bytes relayed over RFC 6062 data connections, by direction");
   line("meeting_turn_tcp_relayed_bytes_total", "{direction=\"to_peer\"}", sum.splicedBytesToPeer.value());
   line("meeting_turn_tcp_relayed_bytes_total", "{direction=\"to_client\"}", sum.splicedBytesToClient.value());
