@@ -179,6 +179,23 @@ module.exports = async function webAppTest() {
     await ada.waitForSelector('.toast:has-text("Thanks both")', { timeout: 10000 });
     await shot(host, 'chat');
 
+    // Minutes: Ada and the host edit the same version; the host saves first, Ada's save is a
+    // conflict that is shown (her text kept), and loading theirs shows the host's text.
+    await host.click('.controls button[aria-label^="Minutes"]');
+    await ada.click('.controls button[aria-label^="Minutes"]');
+    for (const page of [host, ada]) await page.waitForSelector('.minutes-panel .row span:has-text("Nothing saved yet")', { timeout: 10000 });
+    await host.fill('.minutes-editor', '# Design review\n\n- Ship the web app');
+    await ada.fill('.minutes-editor', '# Design review\n\n- Ada was here');
+    await host.click('.minutes-panel button:has-text("Save")');
+    await host.waitForSelector('.minutes-panel span:has-text("version 1")', { timeout: 10000 });
+    await ada.click('.minutes-panel button:has-text("Save")');
+    await ada.waitForSelector('.conflict:has-text("Someone else saved the minutes")', { timeout: 10000 });
+    const conflictLog = errors.findIndex(e => /ada: .*409 \(Conflict\)/.test(e));
+    if (conflictLog >= 0) errors.splice(conflictLog, 1);  // the browser logs the refused save itself
+    assert.match(await ada.inputValue('.minutes-editor'), /Ada was here/, 'the conflict threw away Ada\'s text');
+    await ada.click('.conflict button:has-text("Load theirs")');
+    await ada.waitForFunction(() => document.querySelector('.minutes-editor').value.includes('Ship the web app'), null, { timeout: 10000 });
+
     // Host controls: mute Ben, then remove him. Ada sees him leave; Ben is told why.
     await host.click('.controls button[aria-label^="People"]');
     // The list re-renders on every change: locators, not element handles.
@@ -203,7 +220,7 @@ module.exports = async function webAppTest() {
 
     const relevant = errors.filter(e => !/favicon|Autoplay|play\(\) request was interrupted/.test(e));
     assert.deepStrictEqual(relevant, [], `console errors:\n${relevant.join('\n')}`);
-    console.log(`  admin signed in, scheduled and hosted; 2 guests admitted from the waiting room; media, chat history, file (${content.length} bytes), hand, screen share, mute and removal all worked; screenshots in ${artifacts}`);
+    console.log(`  admin signed in, scheduled and hosted; 2 guests admitted from the waiting room; media, chat history, file (${content.length} bytes), minutes conflict, hand, screen share, mute and removal all worked; screenshots in ${artifacts}`);
   } finally {
     await browser.close();
     await server.stop();

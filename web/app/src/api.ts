@@ -158,7 +158,7 @@ export class RoomApi {
     return this.call<StoredFile & { download_url: string }>('GET', `/files/${encodeURIComponent(fileId)}`);
   }
   minutes() {
-    return this.call<{ read_url: string; write_url: string; versions_url: string }>('GET', `/rooms/${encodeURIComponent(this.room)}/minutes`);
+    return this.call<{ read_url: string; save_url: string; versions_url: string }>('POST', `/rooms/${encodeURIComponent(this.room)}/minutes`);
   }
 }
 

@@ -3,7 +3,7 @@
 import type { RoomApi } from '../api.js';
 import { clear, formatTime, h, toast } from '../dom.js';
 
-interface Grants { read_url: string; write_url: string; versions_url: string }
+interface Grants { read_url: string; save_url: string; versions_url: string }
 
 export class MinutesPanel {
   readonly element: HTMLElement;
@@ -61,6 +61,11 @@ export class MinutesPanel {
 
   private async fetchVersion(version?: number): Promise<{ text: string; version: number }> {
     const grants = await this.grant();
+    if (!version) {
+      // Ask which version is the latest first: a room without minutes has nothing to fetch.
+      const listing = await fetch(grants.versions_url);
+      if (listing.ok && Number((await listing.json()).latest ?? 0) === 0) return { text: '', version: 0 };
+    }
     const response = await fetch(grants.read_url + (version ? `&version=${version}` : ''));
     if (response.status === 404) return { text: '', version: 0 };
     if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
@@ -72,7 +77,7 @@ export class MinutesPanel {
     try {
       const grants = await this.grant();
       const text = this.editor.value;
-      const response = await fetch(`${grants.write_url}&base=${this.base}`, { method: 'PUT', headers: { 'Content-Type': 'text/markdown; charset=utf-8' }, body: text });
+      const response = await fetch(`${grants.save_url}&base=${this.base}`, { method: 'PUT', headers: { 'Content-Type': 'text/markdown; charset=utf-8' }, body: text });
       const body = await response.json().catch(() => ({}));
       if (response.status === 409) {
         const latest = Number(body.latest ?? 0);
