@@ -1,6 +1,8 @@
 #include "turn/TurnRuntime.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 #include <future>
 
 namespace meeting::turn {
@@ -25,6 +27,8 @@ Result<void> TurnRuntime::start(TurnRuntimeOptions o) {
   shared_->streamIdleTimeout = o.streamIdleTimeout;
   shared_->maxIdleStreams = o.maxIdleStreams;
   shared_->tcpRelayIdleTimeout = o.tcpRelayIdleTimeout;
+  const char* gso = std::getenv("MEETING_TURN_GSO");
+  shared_->udpGso = o.udpGso && !(gso && std::string_view(gso) == "0");
 
   size_t n = o.workers ? o.workers : std::max(1u, std::thread::hardware_concurrency());
   stats_.clear();

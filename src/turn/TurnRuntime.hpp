@@ -34,6 +34,9 @@ struct TurnRuntimeOptions {
   size_t maxIdleStreams = 1024;
   /// Bound RFC 6062 data connections idle (no byte either way) this long are closed; 0 = never.
   Duration tcpRelayIdleTimeout = std::chrono::minutes(10);
+  /// UDP GSO on relay and listening sockets; the environment MEETING_TURN_GSO=0 turns it off
+  /// (A/B benchmarks).
+  bool udpGso = true;
   /// The workers' clock (tests pass a ManualClock and call runDueTimers()); null: the system's.
   Clock* clock = nullptr;
 };

@@ -79,6 +79,7 @@ TurnWorker::TurnWorker(net::EventLoop& loop, TurnShared& shared, TurnStats& stat
       tls_(loop.context()) {
   core_ = std::make_unique<TurnServer>(shared.options, shared.policy, *this, shared.budget, shared.nonceKey, stats);
   core_->setWorkerIndex(index);
+  queue_.setGso(shared.udpGso);
 }
 
 TurnWorker::~TurnWorker() = default;

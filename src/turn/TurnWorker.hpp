@@ -40,6 +40,7 @@ struct TurnShared {
   /// Bound RFC 6062 data connections with no byte either way for this long are closed (both
   /// sides); 0 = never (they still go with their allocation).
   Duration tcpRelayIdleTimeout = std::chrono::minutes(10);
+  bool udpGso = true;  ///< SendQueue merges same-destination datagrams (UDP_SEGMENT)
   /// Every worker by index (set before they start): RFC 6062 data connections may land on a
   /// worker other than the one owning the allocation.
   std::vector<TurnWorker*> workers;
