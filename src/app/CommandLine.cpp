@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <functional>
+#include <map>
 #include <iostream>
 #include <optional>
 #include <string_view>
@@ -480,14 +481,16 @@ Command parseCommandLine(int argc, const char* const* argv) {
 
   std::vector<Override> overrides;
   std::vector<FlagSource> sources;
-  MailFlags mail;
+  // One set of mail flags per subcommand: CLI11 reads an option's environment variable for each
+  // subcommand that declares it, so a shared set would hold MEETING_MAIL_SERVER=a,b twice.
+  std::map<const CLI::App*, MailFlags> mailBySubcommand;
   std::string configFile;
   std::string mailPassword;
   std::vector<CLI::App*> roleApps;
   for (const auto& spec : roles) {
     auto* sub = app.add_subcommand(spec.name, spec.help);
     roleApps.push_back(sub);
-    addRoleFlags(Builder{sub, spec.mask, &overrides, &sources}, mail, configFile);
+    addRoleFlags(Builder{sub, spec.mask, &overrides, &sources}, mailBySubcommand[sub], configFile);
   }
   // The SMTP password applies to every mail server (seed 001 has no per-server password flag).
   for (auto* sub : roleApps) {
@@ -566,7 +569,7 @@ Command parseCommandLine(int argc, const char* const* argv) {
       return command;
     }
   }
-  if (auto r = buildMailServers(mail, config); !r) {
+  if (auto r = buildMailServers(mailBySubcommand[app.get_subcommand(command.role)], config); !r) {
     std::cerr << "meeting: error: " << r.error().message << "\n";
     command.exitCode = 2;
     return command;

@@ -216,6 +216,15 @@ TEST(CommandLine, MailTlsAndDomainsLineUpWithTheMailServers) {
     EXPECT_EQ(env.config.ext["mail"]["domains"]["s2"], (nlohmann::json{"c.com"}));
   }
 
+  {
+    // Each server once, although both `all` and `apiserver` declare the variable.
+    ScopedEnv servers("MEETING_MAIL_SERVER", "s1,s2");
+    ScopedEnv from("MEETING_MAIL_FROM", "hi@example.com");
+    auto env = parse({"apiserver"});
+    ASSERT_EQ(env.exitCode, -1);
+    EXPECT_EQ(env.config.mailServers.size(), 2u);
+  }
+
   for (std::vector<const char*> bad : {
            std::vector<const char*>{"apiserver", "--mailServer", "s", "--mailFrom", "a@b.c", "--mailTls", "sometimes"},
            std::vector<const char*>{"apiserver", "--mailServer", "s", "--mailFrom", "a@b.c", "--mailDomains", "a.com,,b.com"},
