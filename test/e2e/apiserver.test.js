@@ -8,7 +8,7 @@ const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { startMeeting, request, sleep, binaryPath } = require('./lib/server');
+const { startMeeting, request, sleep, binaryPath, waitUntil } = require('./lib/server');
 const { launch, newPage, waitForMedia } = require('./lib/browser');
 
 const SECRET = 'e2e-cluster-secret-0123456789abcdef';
@@ -32,14 +32,6 @@ function rawRequest(method, url, body, headers = {}) {
   });
 }
 
-async function poll(what, fn, { attempts = 100, intervalMs = 200 } = {}) {
-  for (let i = 0; i < attempts; i++) {
-    const value = await fn();
-    if (value) return value;
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 module.exports = async function apiserverTest() {
   const apiData = fs.mkdtempSync(path.join(os.tmpdir(), 'meeting-e2e-api-'));
@@ -53,7 +45,7 @@ module.exports = async function apiserverTest() {
   const fsserver = await startMeeting({ role: 'fsserver', name: 'fs', args: ['--secret', SECRET, '--apiserver', api.baseUrl] });
   const browser = await launch();
   try {
-    await poll('the sfuserver and the fsserver to register', async () => {
+    await waitUntil('the sfuserver and the fsserver to register', async () => {
       const r = await request('GET', `${api.baseUrl}/api/v1/nodes`, auth);
       const up = role => r.status === 200 && (r.body.nodes || []).some(n => n.role === role && n.status === 'up');
       return up('sfu') && up('fs');
@@ -115,7 +107,7 @@ module.exports = async function apiserverTest() {
     await pages[1].waitForFunction(() => window.room.ws.readyState === WebSocket.CLOSED, null, { timeout: 10000 });
     console.log('  DELETE room: the remaining peer was disconnected');
 
-    const users = await poll('user_sessions rows with left_at', async () => {
+    const users = await waitUntil('user_sessions rows with left_at', async () => {
       const r = await request('GET', `${api.baseUrl}/api/v1/sessions/${sessionId}/users`, auth);
       const rows = r.status === 200 ? r.body.users : [];
       return rows.length === 2 && rows.every(u => u.left_at) ? rows : null;

@@ -9,7 +9,7 @@ const { execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { startMeeting, request, sleep, binaryPath } = require('./lib/server');
+const { startMeeting, request, sleep, binaryPath, waitUntil } = require('./lib/server');
 const { launch, newPage, waitForMedia } = require('./lib/browser');
 
 const SECRET = 'e2e-resilience-secret-0123456789abcdef';
@@ -35,14 +35,6 @@ async function inboundVideo(page) {
   });
 }
 
-async function waitUntil(what, fn, { attempts = 60, intervalMs = 250 } = {}) {
-  for (let i = 0; i < attempts; i++) {
-    const value = await fn();
-    if (value) return value;
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 function trackOf(page, identity, source) {
   return page.evaluate(([id, src]) => {

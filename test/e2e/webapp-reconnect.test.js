@@ -6,19 +6,11 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { startMeeting, request, sleep } = require('./lib/server');
+const { startMeeting, request, sleep, waitUntil, adminCredentials } = require('./lib/server');
 const { launch, newPage, waitForMedia } = require('./lib/browser');
 
 const artifacts = path.resolve(__dirname, '../../test-artifacts/webapp');
 
-async function waitUntil(what, fn, { attempts = 100, intervalMs = 200 } = {}) {
-  for (let i = 0; i < attempts; i++) {
-    const value = await fn();
-    if (value) return value;
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 // Pages whose WebSockets can be cut, and refused while `window.__offline` is set.
 async function cuttablePage(browser) {
@@ -51,9 +43,7 @@ module.exports = async function webAppReconnectTest() {
   const browser = await launch();
   try {
     // An instant meeting through the API, as the dashboard's "New meeting" does.
-    const log = server.log();
-    const email = (log.match(/\b(admin@[A-Za-z0-9.-]+)/) || [])[1];
-    const password = (log.match(/password[^A-Za-z0-9]{1,6}([A-Za-z0-9!#$%&*+\-=?@^_~]{12,})/i) || [])[1];
+    const { email, password } = adminCredentials(server.log());
     const login = await request('POST', `${server.baseUrl}/api/v1/auth/login`, { body: { email, password } });
     assert.strictEqual(login.status, 200, JSON.stringify(login.body));
     const meeting = await request('POST', `${server.baseUrl}/api/v1/meetings`, {

@@ -12,27 +12,12 @@ const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { startMeeting, sleep } = require('./lib/server');
+const { startMeeting, sleep, waitUntil, adminCredentials } = require('./lib/server');
 const { launch, newPage, waitForMedia } = require('./lib/browser');
 
 const artifacts = path.resolve(__dirname, '../../test-artifacts/webapp');
 
-async function waitUntil(what, fn, { attempts = 100, intervalMs = 200 } = {}) {
-  for (let i = 0; i < attempts; i++) {
-    const value = await fn();
-    if (value) return value;
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
-// The first start prints the administrator's e-mail and password once (stdout and the log).
-function adminCredentials(log) {
-  const email = (log.match(/\b(admin@[A-Za-z0-9.-]+)/) || [])[1];
-  const password = (log.match(/password[^A-Za-z0-9]{1,6}([A-Za-z0-9!#$%&*+\-=?@^_~]{12,})/i) || [])[1];
-  assert.ok(email && password, `no administrator login in the server's output:\n${log.slice(0, 3000)}`);
-  return { email, password };
-}
 
 async function shot(page, name) {
   fs.mkdirSync(artifacts, { recursive: true });

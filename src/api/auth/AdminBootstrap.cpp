@@ -54,8 +54,9 @@ Result<bool> ensureAdministrator(db::Storage& storage, const PasswordHasher& has
       << "  Change the password after signing in.\n"
       << "==================================================================\n"
       << std::endl;
-  MLOG_WARN("first start: administrator {} created; sign in at {} with password {} (shown only this once)", admin.email,
-            url, password);
+  // The password goes to the terminal only: logs are often shipped and kept where others read them.
+  MLOG_WARN("first start: administrator {} created; its password was printed on standard output, once; sign in at {}",
+            admin.email, url);
   return true;
 }
 

@@ -112,4 +112,22 @@ function stopProcess(child) {
   });
 }
 
-module.exports = { startMeeting, get, request, freePort, sleep, binaryPath };
+// Polls `fn` until it returns something truthy: at most `attempts` times, `intervalMs` apart.
+async function waitUntil(what, fn, { attempts = 100, intervalMs = 200 } = {}) {
+  for (let i = 0; i < attempts; i++) {
+    const value = await fn();
+    if (value) return value;
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+// The administrator's login that an apiserver prints once, on its first start.
+function adminCredentials(log) {
+  const email = (log.match(/\b(admin@[A-Za-z0-9.-]+)/) || [])[1];
+  const password = (log.match(/password[^A-Za-z0-9]{1,6}([A-Za-z0-9!#$%&*+\-=?@^_~]{12,})/i) || [])[1];
+  if (!email || !password) throw new Error(`no administrator login in the server's output:\n${log.slice(0, 3000)}`);
+  return { email, password };
+}
+
+module.exports = { startMeeting, get, request, freePort, sleep, waitUntil, adminCredentials, binaryPath };

@@ -36,6 +36,8 @@ export interface Admission {
   ws_url: string;
   room: string;
   host: boolean;
+  /** STUN/TURN servers with time-limited credentials, for people behind firewalls. */
+  ice_servers?: RTCIceServer[];
 }
 
 export type JoinAnswer = Admission | { status: 'waiting'; ticket: string } | { status: 'denied' };

@@ -31,7 +31,7 @@ export async function startMeeting(root: HTMLElement, start: MeetingStart): Prom
   root.append(connecting);
   let room: Room;
   try {
-    room = await Room.connect(start.admission.ws_url, start.admission.token);
+    room = await Room.connect(start.admission.ws_url, start.admission.token, { iceServers: start.admission.ice_servers ?? [] });
   } catch (error) {
     const code = (error as { code?: string }).code;
     clear(root);
