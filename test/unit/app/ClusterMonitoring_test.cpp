@@ -47,6 +47,7 @@ class ClusterMonitoring : public ::testing::Test {
     base_ = "http://127.0.0.1:" + std::to_string(apiPort_);
     const std::string api = base_;
 
+    std::filesystem::create_directories(dir_ / "api");
     auto created = shell(std::string(MEETING_BINARY) + " ctl apikey create monitoring --data " + (dir_ / "api").string());
     ASSERT_EQ(created.first, 0) << created.second;
     key_ = created.second.substr(created.second.find('\n') + 1);
@@ -194,7 +195,9 @@ TEST_F(ClusterMonitoring, TurnAndFsServersReportTheirLoadToTheApiserver) {
   auto rest = request("/api/v1/monitoring", true);
   ASSERT_EQ(rest.first, 200) << rest.second;
   std::set<std::string> roles;
-  for (const auto& s : json::parse(rest.second)["servers"]) roles.insert(s["role"].get<std::string>());
+  const json cluster = json::parse(rest.second, nullptr, false);
+  ASSERT_TRUE(cluster.is_object()) << rest.second;
+  for (const auto& s : cluster["servers"]) roles.insert(s["role"].get<std::string>());
   EXPECT_EQ(roles, (std::set<std::string>{"turn", "fs"}));
   auto stats = shell(std::string(MEETING_BINARY) + " ctl --server " + base_ + " --key " + key_ + " stats --once");
   ASSERT_EQ(stats.first, 0) << stats.second;
