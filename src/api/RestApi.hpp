@@ -205,7 +205,7 @@ class RestApi {
   std::string joinUrl(const std::string& joinCode) const;
   int64_t nowSeconds() const { return deps_.clock.wallMicros() / 1'000'000; }
 
-  /// Emits `type` for a room whose webhook_url is `url` ("" = none: nothing sent).
+  /// Emits `type` for a room whose webhook_url is `url` ("" = the server-wide default, if any).
   void emitWebhook(const std::string& url, const char* type, const std::string& room, const std::string& peer = {});
 
   RestApiDeps deps_;

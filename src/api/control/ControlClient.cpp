@@ -11,6 +11,7 @@
 
 #include "api/control/ControlHub.hpp"
 #include "common/Log.hpp"
+#include "common/Metrics.hpp"
 
 namespace meeting::api::control {
 namespace {
@@ -51,6 +52,9 @@ class ClientCore {
     if (m->type == T::Registered) {
       registered_ = true;
       onRegistered();
+      // Events of the outage (chat, joins, leaves) reach the apiserver late rather than never.
+      for (auto& held : heldEvents_) sendText(std::move(held));
+      heldEvents_.clear();
       startLoadTimer();
     } else if (m->type == T::Command) {
       CommandAck ack = onCommand_ ? onCommand_(m->command) : CommandAck{0, false, "no command handler"};
@@ -70,13 +74,20 @@ class ClientCore {
   }
 
   void sendEvent(const NodeEvent& event) {
-    if (!registered_) {
-      MLOG_DEBUG("control client: not registered, dropping event {}", event.event);
-      return;
-    }
     ControlMessage m;
     m.type = ControlMessage::Type::Event;
     m.event = event;
+    if (!registered_) {
+      if (heldEvents_.size() >= MaxHeldEvents) {
+        static auto& dropped = MetricsRegistry::global().counter(
+            "meeting_control_events_dropped_total", "events lost because the control link was down too long");
+        dropped.inc();
+        MLOG_WARN("control client: link down, {} events held; dropping event {}", heldEvents_.size(), event.event);
+        return;
+      }
+      heldEvents_.push_back(serializeControlMessage(m));
+      return;
+    }
     sendText(serializeControlMessage(m));
   }
 
@@ -111,6 +122,10 @@ class ClientCore {
   Duration loadInterval_;
   net::TimerId loadTimer_ = 0;
   bool registered_ = false;
+  // Events raised while the link is down, sent in order once registered again; bounded so an
+  // apiserver that stays away cannot exhaust memory.
+  static constexpr size_t MaxHeldEvents = 10000;
+  std::deque<std::string> heldEvents_;
 };
 
 // ---------------------------------------------------------------- WebSocket client

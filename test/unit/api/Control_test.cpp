@@ -216,11 +216,21 @@ TEST_F(ControlLinkTest, ReconnectsAfterTheApiserverRestarts) {
   uint16_t port = server_->port();
   auto c = connect(Secret, port, sfuInfo("phoenix"));
   ASSERT_TRUE(waitFor([&] { return alive("phoenix"); }));
+  ASSERT_EQ(post("/api/v1/rooms", {{"room_id", "held"}}).status, 201);
   server_.reset();  // the apiserver goes away: the link drops
   ASSERT_TRUE(waitFor([&] { return !alive("phoenix"); }));
+  // An event raised during the outage is held and delivered after the re-registration.
+  control::NodeEvent started;
+  started.event = "room_started";
+  started.room = "held";
+  c->client->reportEvent(started);
   std::this_thread::sleep_for(300ms);  // a few refused attempts
   server_ = std::make_unique<TestHttpServer>(router_, port);
   EXPECT_TRUE(waitFor([&] { return alive("phoenix"); })) << "no re-registration after restart";
+  EXPECT_TRUE(waitFor([&] {
+    drainEvents();
+    return get("/api/v1/rooms/held/session").status == 200;
+  })) << "the event of the outage was lost";
   disconnect(c);
 }
 
