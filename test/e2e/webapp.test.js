@@ -124,6 +124,18 @@ module.exports = async function webAppTest() {
       const tiles = await page.$$eval('.stage .tile[data-kind=camera]', els => els.length);
       assert.strictEqual(tiles, 3, `${name}: ${tiles} tiles instead of 3`);
     }
+    // Ada speaks (a steady tone instead of the fake microphone's short beeps, swapped in without
+    // renegotiating): the host sees her tile marked as the active speaker.
+    await ada.evaluate(async () => {
+      const context = new AudioContext();
+      const tone = context.createOscillator();
+      const destination = context.createMediaStreamDestination();
+      tone.connect(destination);
+      tone.start();
+      await window.meeting.room.switchTrack('microphone', destination.stream.getAudioTracks()[0]);
+    });
+    await host.waitForSelector('.tile.speaking[data-identity]:has-text("Ada Guest")', { timeout: 15000 });
+
     await ben.click('.controls button[aria-label^="Chat"]');  // close it for the grid picture
     await host.click('.controls button[aria-label^="People"]');
     await sleep(500);
@@ -205,7 +217,7 @@ module.exports = async function webAppTest() {
 
     const relevant = errors.filter(e => !/favicon|Autoplay|play\(\) request was interrupted/.test(e));
     assert.deepStrictEqual(relevant, [], `console errors:\n${relevant.join('\n')}`);
-    console.log(`  admin signed in, scheduled and hosted; 2 guests admitted from the waiting room; media, chat history, file (${content.length} bytes), minutes conflict, hand, screen share, mute and removal all worked; screenshots in ${artifacts}`);
+    console.log(`  admin signed in, scheduled and hosted; 2 guests admitted from the waiting room; media, chat history, file (${content.length} bytes), active speaker, minutes conflict, hand, screen share, mute and removal all worked; screenshots in ${artifacts}`);
   } finally {
     await browser.close();
     await server.stop();
