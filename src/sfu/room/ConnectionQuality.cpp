@@ -40,6 +40,7 @@ QualityAssessment ConnectionQuality::update(const QualitySample& sample) {
     return current_;
   }
   int s = score(sample);
+  if (current_.quality != Quality::Lost) s = static_cast<int>(std::lround((s + current_.score) / 2.0));
   Quality next = band(s);
   // Better than now (Lost counts as the worst): only with a margin past the threshold.
   auto rank = [](Quality q) { return q == Quality::Lost ? 3 : static_cast<int>(q); };

@@ -10,8 +10,10 @@
 //
 // score = 100 - 5 x loss% - (rtt - 150 ms) / 10 ms, clamped to 0..100, with the worse of the two
 // losses; quality: score >= 85 excellent (e.g. < 3% loss at a short RTT), >= 60 good (< 8%),
-// else poor. Going up a band needs Hysteresis points more than its threshold, so a score on a
-// border does not flap. Pure functions of what they are given: time is the caller's.
+// else poor. The score reported is smoothed (each interval counts half), so one bad interval
+// (a burst of loss) shows as `good`, not `poor`, and going up a band needs Hysteresis points more
+// than its threshold, so a score on a border does not flap. Pure functions of what they are given:
+// time is the caller's.
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -52,7 +54,8 @@ class ConnectionQuality {
   /// The band of a score, without hysteresis.
   static Quality band(int score);
 
-  /// Judges the next interval's sample; the band moves up only past its threshold + Hysteresis.
+  /// Judges the next interval's sample: the score is the mean of this sample's and the previous
+  /// score (after `lost`, the sample alone); the band moves up only past its threshold + Hysteresis.
   QualityAssessment update(const QualitySample& sample);
   const QualityAssessment& current() const { return current_; }
 
