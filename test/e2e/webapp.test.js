@@ -160,6 +160,11 @@ module.exports = async function webAppTest() {
     await ben.click('.controls button[aria-label^="Raise hand"]');
     await host.waitForSelector('.tile[data-kind=camera] .hand-badge', { timeout: 10000 });
 
+    // A reaction floats over the sender's tile on the others' pages.
+    await ada.click('.controls button[aria-label^="Reactions"]');
+    await ada.click('.reaction-menu button[aria-label="React 🎉"]');
+    await host.waitForSelector('.tile[data-kind=camera]:has-text("Ada Guest") .reaction-bubble', { timeout: 10000 });
+
     // Ada presents her screen: it takes the stage on the others' pages.
     await ada.keyboard.press('Escape');
     await ada.click('.controls button[aria-label^="Share screen"]');
@@ -217,7 +222,7 @@ module.exports = async function webAppTest() {
 
     const relevant = errors.filter(e => !/favicon|Autoplay|play\(\) request was interrupted/.test(e));
     assert.deepStrictEqual(relevant, [], `console errors:\n${relevant.join('\n')}`);
-    console.log(`  admin signed in, scheduled and hosted; 2 guests admitted from the waiting room; media, chat history, file (${content.length} bytes), active speaker, minutes conflict, hand, screen share, mute and removal all worked; screenshots in ${artifacts}`);
+    console.log(`  admin signed in, scheduled and hosted; 2 guests admitted from the waiting room; media, chat history, file (${content.length} bytes), active speaker, minutes conflict, hand, reaction, screen share, mute and removal all worked; screenshots in ${artifacts}`);
   } finally {
     await browser.close();
     await server.stop();

@@ -13,6 +13,8 @@ import { Stage } from './Stage.js';
 export interface MeetingStart {
   code: string;
   title: string;
+  /** Guests wait for admission: the host's page watches the waiting room. */
+  waitingRoom: boolean;
   admission: Admission;
   camera: MediaStreamTrack | null;
   microphone: MediaStreamTrack | null;
@@ -125,7 +127,7 @@ class MeetingView {
     this.paintControls();
     this.clockTimer = window.setInterval(() => this.paintClock(), 1000);
     this.paintClock();
-    if (this.start.admission.host) {
+    if (this.start.admission.host && this.start.waitingRoom) {
       void this.people.pollWaiting();
       this.waitingTimer = window.setInterval(() => { void this.people.pollWaiting(); }, WaitingPollMs);
     }

@@ -136,7 +136,7 @@ function renderLobby(root: HTMLElement, code: string, preview: MeetingPreview, s
         if (admitted.status === 'denied') return showDenied(root);
         meter?.stop();
         clear(root);
-        await startMeeting(root, { code, title: preview.title, admission: admitted, camera: choice.cameraOn ? camera : (camera?.stop(), null), microphone, choice });
+        await startMeeting(root, { code, title: preview.title, waitingRoom: preview.waiting_room, admission: admitted, camera: choice.cameraOn ? camera : (camera?.stop(), null), microphone, choice });
       } catch (error) {
         status.textContent = error instanceof ApiError && error.code === 'room_full' ? 'This meeting is full.' : (error as Error).message;
         joinButton.disabled = false;
