@@ -32,6 +32,10 @@ function renderLobby(root: HTMLElement, code: string, preview: MeetingPreview, s
   let camera: MediaStreamTrack | null = null;
   let microphone: MediaStreamTrack | null = null;
   let meter: LevelMeter | null = null;
+  // The devices being opened: joining waits for them, so a quick click cannot join without a
+  // camera that was about to come on.
+  let cameraReady: Promise<void> = Promise.resolve();
+  let microphoneReady: Promise<void> = Promise.resolve();
 
   const video = h('video', { autoplay: true, playsinline: true, muted: true, class: 'mirror' });
   const placeholder = h('div', { class: 'preview-off' }, 'Camera is off');
@@ -108,15 +112,15 @@ function renderLobby(root: HTMLElement, code: string, preview: MeetingPreview, s
   micButton.onclick = () => {
     choice.microphoneOn = !choice.microphoneOn;
     if (microphone) microphone.enabled = choice.microphoneOn;
-    else if (choice.microphoneOn) void startMicrophone();
+    else if (choice.microphoneOn) microphoneReady = startMicrophone();
     paintButtons();
   };
   camButton.onclick = () => {
     choice.cameraOn = !choice.cameraOn;
-    void startCamera();
+    cameraReady = startCamera();
   };
-  cameraSelect.onchange = () => { choice.cameraId = cameraSelect.value; choice.cameraOn = true; void startCamera(); };
-  micSelect.onchange = () => { choice.microphoneId = micSelect.value; void startMicrophone(); };
+  cameraSelect.onchange = () => { choice.cameraId = cameraSelect.value; choice.cameraOn = true; cameraReady = startCamera(); };
+  micSelect.onchange = () => { choice.microphoneId = micSelect.value; microphoneReady = startMicrophone(); };
   speakerSelect.onchange = () => { choice.speakerId = speakerSelect.value; };
 
   const form = h('form', {
@@ -128,6 +132,7 @@ function renderLobby(root: HTMLElement, code: string, preview: MeetingPreview, s
       joinButton.disabled = true;
       joinButton.textContent = 'Joining…';
       localStorage.setItem(NameKey, displayName);
+      await Promise.all([cameraReady, microphoneReady]);
       saveDeviceChoice(choice);
       try {
         const answer = await api.join(code, displayName);
@@ -164,7 +169,9 @@ function renderLobby(root: HTMLElement, code: string, preview: MeetingPreview, s
   paintButtons();
   name.focus();
   void (async () => {
-    await Promise.all([startCamera(), startMicrophone()]);
+    cameraReady = startCamera();
+    microphoneReady = startMicrophone();
+    await Promise.all([cameraReady, microphoneReady]);
     await fillDevices().catch(() => { /* device names are optional */ });
   })();
   navigator.mediaDevices?.addEventListener?.('devicechange', () => { void fillDevices(); });
