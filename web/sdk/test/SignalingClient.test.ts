@@ -59,6 +59,14 @@ describe('SignalingClient', () => {
     return client;
   };
   const last = () => sockets[sockets.length - 1]!;
+  // A client that has joined (the usual starting point of a test).
+  const joinedClient = async (options: SignalingOptions = {}): Promise<SignalingClient> => {
+    const client = make(options);
+    const connected = client.connect();
+    last().serverSends(joined());
+    await connected;
+    return client;
+  };
 
   beforeEach(() => { sockets = []; timers = new FakeTimers(); states = []; });
 
@@ -149,10 +157,7 @@ describe('SignalingClient', () => {
   });
 
   it('a successful resume resets the attempt count', async () => {
-    const client = make({ maxReconnectAttempts: 2 });
-    const connected = client.connect();
-    last().serverSends(joined());
-    await connected;
+    const client = await joinedClient({ maxReconnectAttempts: 2 });
     for (let round = 0; round < 5; round++) {
       last().drop(1006);
       timers.advance(5000);
@@ -178,10 +183,7 @@ describe('SignalingClient', () => {
   }
 
   it('queues replayable messages while reconnecting and sends them after the resume', async () => {
-    const client = make();
-    const connected = client.connect();
-    last().serverSends(joined());
-    await connected;
+    const client = await joinedClient();
     last().drop(1006);
     assert.equal(client.send({ type: 'chat', text: 'hello' }), true);
     assert.equal(client.send({ type: 'publish', sdp: 'v=0', tracks: {} }), false, 'offers for a lost connection are dropped');
@@ -192,10 +194,7 @@ describe('SignalingClient', () => {
   });
 
   it('pings after silence and treats a silent connection as lost', async () => {
-    const client = make({ pingIntervalMs: 1000, deadAfterMs: 3000 });
-    const connected = client.connect();
-    last().serverSends(joined());
-    await connected;
+    const client = await joinedClient({ pingIntervalMs: 1000, deadAfterMs: 3000 });
     const first = last();
     timers.advance(1000);
     assert.deepEqual(first.sent, [{ type: 'ping' }]);
@@ -226,10 +225,7 @@ describe('SignalingClient', () => {
   });
 
   it('leave while reconnecting cancels the pending attempt', async () => {
-    const client = make();
-    const connected = client.connect();
-    last().serverSends(joined());
-    await connected;
+    const client = await joinedClient();
     last().drop(1006);
     client.leave();
     timers.advance(60_000);
